@@ -1,0 +1,1 @@
+"""Placeholder: op family attention (filled in by its owner)."""

@@ -1,0 +1,114 @@
+"""Shared pieces of work counting: byte totals, parameter attribution, the OpWork constructor.
+
+Every family module builds its :class:`OpWork` through :func:`make_work`, so byte and
+parameter conventions live in one place:
+
+* ``bytes_read`` = bytes of every present input (weights included), unless the family passes
+  the bytes it really touches (gathers, slices); ``bytes_written`` = bytes of every output.
+* parameters: inputs at the ``param_slots`` positions that are constants owned by this op
+  (first consumer) with a weight dtype and more than one element. ``buffer_slots`` (e.g.
+  BatchNormalization running statistics) add to ``weight_bytes`` but not to ``params``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+from hwsim.graph.dtypes import FLOAT_DTYPES
+from hwsim.graph.opnode import OpNode, TensorInfo
+from hwsim.ops.work import OpWork, WorkKind
+
+ALL_SLOTS = range(64)
+
+
+def in_bytes(node: OpNode) -> float:
+    """Bytes of every present input."""
+    return float(sum(t.nbytes for t in node.inputs if t is not None))
+
+
+def out_bytes(node: OpNode) -> float:
+    """Bytes of every output."""
+    return float(sum(t.nbytes for t in node.outputs))
+
+
+def out_numel(node: OpNode, i: int = 0) -> int:
+    """Elements of output ``i``."""
+    return node.outputs[i].numel if i < len(node.outputs) else 0
+
+
+def in_shape(node: OpNode, i: int) -> tuple[int, ...]:
+    """Shape of input ``i`` (empty tuple when absent)."""
+    t = node.input(i)
+    return t.shape if t is not None else ()
+
+
+def compute_dtype(node: OpNode) -> str:
+    """The dtype the arithmetic runs in: the first float input, else the first input, else output 0."""
+    tensors = [t for t in node.inputs if t is not None] + list(node.outputs)
+    for t in tensors:
+        if t.dtype in FLOAT_DTYPES:
+            return t.dtype
+    return tensors[0].dtype if tensors else "fp32"
+
+
+def owned_params(node: OpNode, slots: Iterable[int]) -> tuple[int, float]:
+    """(parameter count, weight bytes) of owned constant inputs at ``slots``."""
+    params, nbytes = 0, 0.0
+    for i in slots:
+        t = node.input(i)
+        if t is not None and t.is_param:
+            params += t.numel
+            nbytes += t.nbytes
+    return params, nbytes
+
+
+def owned_buffer_bytes(node: OpNode, slots: Iterable[int]) -> float:
+    """Bytes of owned constant non-trainable inputs (running statistics) at ``slots``."""
+    return float(sum(t.nbytes for i in slots if (t := node.input(i)) is not None and t.is_param))
+
+
+def weight_density(node: OpNode, slots: Sequence[int]) -> float:
+    """Non-zero fraction of the largest constant input among ``slots`` (1.0 when none)."""
+    best: TensorInfo | None = None
+    for i in slots:
+        t = node.input(i)
+        if t is not None and t.const and (best is None or t.numel > best.numel):
+            best = t
+    return best.density if best is not None else 1.0
+
+
+def make_work(
+    node: OpNode,
+    kind: WorkKind,
+    flops: float = 0.0,
+    macs: float = 0.0,
+    *,
+    gemm: tuple[int, int, int, int] | None = None,
+    param_slots: Iterable[int] = (),
+    buffer_slots: Iterable[int] = (),
+    density_slots: Sequence[int] = (),
+    bytes_read: float | None = None,
+    bytes_written: float | None = None,
+    notes: tuple[str, ...] = (),
+) -> OpWork:
+    """Assemble an :class:`OpWork` with the project-wide byte and parameter conventions."""
+    params, wbytes = owned_params(node, param_slots)
+    wbytes += owned_buffer_bytes(node, buffer_slots)
+    return OpWork(
+        kind=kind, flops=float(flops), macs=float(macs),
+        bytes_read=in_bytes(node) if bytes_read is None else float(bytes_read),
+        bytes_written=out_bytes(node) if bytes_written is None else float(bytes_written),
+        params=params, weight_bytes=wbytes, gemm=gemm,
+        weight_density=weight_density(node, density_slots), dtype=compute_dtype(node), notes=notes,
+    )
+
+
+def prod(values: Iterable[int]) -> int:
+    """Product of integers (1 for none)."""
+    return math.prod(values)
+
+
+def const_param_slots(node: OpNode) -> tuple[int, ...]:
+    """Positions of every constant input: for ops whose any constant operand is a parameter."""
+    return tuple(i for i, t in enumerate(node.inputs) if t is not None and t.const)

@@ -1,0 +1,1 @@
+"""Placeholder: op family data_movement (filled in by its owner)."""

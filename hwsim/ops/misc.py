@@ -1,0 +1,1 @@
+"""Placeholder: op family misc (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Placeholder: op family ml (filled in by its owner)."""

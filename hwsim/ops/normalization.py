@@ -1,0 +1,1 @@
+"""Placeholder: op family normalization (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Placeholder: op family pool (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Placeholder: op family quantize (filled in by its owner)."""

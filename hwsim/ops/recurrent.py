@@ -1,0 +1,1 @@
+"""Placeholder: op family recurrent (filled in by its owner)."""

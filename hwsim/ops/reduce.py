@@ -1,0 +1,1 @@
+"""Placeholder: op family reduce (filled in by its owner)."""

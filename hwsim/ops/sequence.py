@@ -1,0 +1,1 @@
+"""Placeholder: op family sequence (filled in by its owner)."""

@@ -1,0 +1,185 @@
+"""Counted work of one op (:class:`OpWork`) and of a whole graph (:class:`WorkTable`).
+
+Conventions (see docs/counting.md): 1 MAC = 2 FLOPs; ``bytes_read`` counts every input byte an
+op must read once (weights included), ``bytes_written`` every output byte; data-movement ops
+count only the bytes they move. A GEMM view ``(batch, m, n, k)`` is given for every
+matmul-like op: ``batch`` independent products of an m×k by a k×n matrix (convolutions via
+im2col: m = N·output pixels, n = output channels per group, k = input channels per group ·
+kernel volume, batch = groups).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import networkx as nx
+import numpy as np
+
+
+class WorkKind(enum.IntEnum):
+    """What kind of hardware unit the work wants."""
+
+    MATMUL = 0
+    CONV = 1
+    ELEMENTWISE = 2
+    REDUCE = 3
+    NORM = 4
+    POOL = 5
+    DATA_MOVEMENT = 6
+    NONE = 7
+
+    @property
+    def label(self) -> str:
+        """Lower-case name used in reports and JSON."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class OpWork:
+    """The work of one op, device-independent. Additive with ``+``.
+
+    ``macs``: multiply-accumulates (matmul-like ops). ``flops``: all floating/integer arithmetic,
+    2 per MAC plus everything else (activations, normalisation...). Bytes in bytes; ``params``
+    in elements. ``gemm``: (batch, m, n, k) or None. Densities are non-zero fractions in (0, 1].
+    """
+
+    kind: WorkKind
+    flops: float = 0.0
+    macs: float = 0.0
+    bytes_read: float = 0.0
+    bytes_written: float = 0.0
+    params: int = 0
+    weight_bytes: float = 0.0
+    gemm: tuple[int, int, int, int] | None = None
+    weight_density: float = 1.0
+    act_density: float = 1.0
+    dtype: str = "fp32"
+    notes: tuple[str, ...] = ()
+
+    def __add__(self, other: OpWork) -> OpWork:
+        """Sum of two works: numbers add; kind and GEMM view follow the larger FLOP count."""
+        big = self if self.flops >= other.flops else other
+        macs = self.macs + other.macs
+        wd = (self.weight_density * self.macs + other.weight_density * other.macs) / macs if macs else 1.0
+        return OpWork(
+            kind=big.kind, flops=self.flops + other.flops, macs=macs,
+            bytes_read=self.bytes_read + other.bytes_read,
+            bytes_written=self.bytes_written + other.bytes_written,
+            params=self.params + other.params, weight_bytes=self.weight_bytes + other.weight_bytes,
+            gemm=big.gemm, weight_density=wd, act_density=big.act_density, dtype=big.dtype,
+            notes=self.notes + other.notes,
+        )
+
+    def scaled(self, times: int) -> OpWork:
+        """The work of running this op ``times`` times (Loop bodies); params are not repeated."""
+        if times == 1:
+            return self
+        return OpWork(
+            kind=self.kind, flops=self.flops * times, macs=self.macs * times,
+            bytes_read=self.bytes_read * times, bytes_written=self.bytes_written * times,
+            params=self.params, weight_bytes=self.weight_bytes, gemm=self.gemm,
+            weight_density=self.weight_density, act_density=self.act_density, dtype=self.dtype,
+            notes=self.notes,
+        )
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        """FLOPs per byte moved (0 when nothing moves)."""
+        moved = self.bytes_read + self.bytes_written
+        return self.flops / moved if moved else 0.0
+
+
+NUMERIC_COLUMNS = (
+    "flops", "macs", "bytes_read", "bytes_written", "params", "weight_bytes",
+    "gemm_batch", "gemm_m", "gemm_n", "gemm_k", "weight_density", "act_density", "repeat",
+    "supported",
+)
+
+
+@dataclass(frozen=True)
+class WorkTable:
+    """One row per op, as numpy columns, plus the DAG the ops form.
+
+    Device models price this in one vectorised call. Columns: ``name``, ``op_type``,
+    ``domain``, ``dtype`` (object arrays), ``kind`` (int8 of :class:`WorkKind`), and the
+    float64 columns in :data:`NUMERIC_COLUMNS` (GEMM columns are 0 where an op has no GEMM
+    view; ``supported`` is 0 for ops hwsim could not count). ``output_shapes`` keeps each op's output shapes for reports.
+    """
+
+    name: np.ndarray
+    op_type: np.ndarray
+    domain: np.ndarray
+    dtype: np.ndarray
+    kind: np.ndarray
+    columns: dict[str, np.ndarray]
+    output_shapes: tuple[tuple[tuple[int, ...], ...], ...]
+    graph: nx.DiGraph = field(repr=False)
+    notes: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    def __getattr__(self, item: str) -> np.ndarray:
+        cols = object.__getattribute__(self, "columns")
+        if item in cols:
+            return cols[item]
+        raise AttributeError(item)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple], graph: nx.DiGraph, notes: tuple[str, ...] = ()) -> WorkTable:
+        """Build from ``(name, op_type, domain, output_shapes, repeat, OpWork, supported)`` rows."""
+        rows = list(rows)
+        works = [r[5] for r in rows]
+        gemms = [w.gemm or (0, 0, 0, 0) for w in works]
+        cols = {
+            "flops": [w.flops for w in works], "macs": [w.macs for w in works],
+            "bytes_read": [w.bytes_read for w in works], "bytes_written": [w.bytes_written for w in works],
+            "params": [w.params for w in works], "weight_bytes": [w.weight_bytes for w in works],
+            "gemm_batch": [g[0] for g in gemms], "gemm_m": [g[1] for g in gemms],
+            "gemm_n": [g[2] for g in gemms], "gemm_k": [g[3] for g in gemms],
+            "weight_density": [w.weight_density for w in works],
+            "act_density": [w.act_density for w in works], "repeat": [r[4] for r in rows],
+            "supported": [r[6] for r in rows],
+        }
+        return cls(
+            name=_obj([r[0] for r in rows]), op_type=_obj([r[1] for r in rows]),
+            domain=_obj([r[2] for r in rows]), dtype=_obj([w.dtype for w in works]),
+            kind=np.array([int(w.kind) for w in works], dtype=np.int8),
+            columns={k: np.asarray(v, dtype=np.float64) for k, v in cols.items()},
+            output_shapes=tuple(r[3] for r in rows), graph=graph, notes=notes,
+        )
+
+    def totals(self) -> dict[str, float]:
+        """Column sums over all ops for the additive columns."""
+        keys = ("flops", "macs", "bytes_read", "bytes_written", "params", "weight_bytes")
+        return {k: float(self.columns[k].sum()) for k in keys}
+
+    def by_kind(self) -> dict[str, dict[str, float]]:
+        """Per work kind: op count, FLOPs, MACs and bytes moved."""
+        out: dict[str, dict[str, float]] = {}
+        for kind in WorkKind:
+            mask = self.kind == kind
+            if mask.any():
+                out[kind.label] = self._sums(mask)
+        return out
+
+    def by_op_type(self) -> dict[str, dict[str, float]]:
+        """Per op type (domain-qualified outside the default domain), sorted by name."""
+        qual = np.array([t if d in ("", "ai.onnx") else f"{d}::{t}" for t, d in zip(self.op_type, self.domain)], dtype=object)
+        return {t: self._sums(qual == t) for t in sorted(set(qual))}
+
+    def _sums(self, mask: np.ndarray) -> dict[str, float]:
+        c = self.columns
+        return {
+            "ops": int(mask.sum()), "flops": float(c["flops"][mask].sum()),
+            "macs": float(c["macs"][mask].sum()), "bytes_read": float(c["bytes_read"][mask].sum()),
+            "bytes_written": float(c["bytes_written"][mask].sum()), "params": float(c["params"][mask].sum()),
+        }
+
+
+def _obj(values: list) -> np.ndarray:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
