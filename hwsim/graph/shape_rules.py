@@ -163,3 +163,6 @@ def unique(ctx: ShapeCtx) -> RuleResult:
 def dropout(ctx: ShapeCtx) -> RuleResult:
     """Output and mask both have the input's shape (opset ≤ 10 schemas do not infer the mask)."""
     return [ctx.shape(0), ctx.shape(0)], ""
+
+
+from hwsim.graph import shape_rules_extra  # noqa: E402,F401  (registers more rules)

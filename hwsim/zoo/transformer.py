@@ -69,8 +69,9 @@ def _mlp(b: GraphBuilder, x: str, p: str, names: tuple[str, str], d: int, ffn: i
 def _vit_block(b: GraphBuilder, x: str, p: str, dims: EncoderDims, batch: int, seq: int) -> str:
     """Pre-LN encoder block: x + MSA(LN(x)), then x + MLP(LN(x)) (Dosovitskiy 2021, Eq. 2-3)."""
     y = layer_norm(b, x, f"{p}.norm1", dims.d, dims.eps)
-    x = b.node("Add", [x, _self_attention(b, y, f"{p}.attn", dims, batch, seq, True)],
-               f"{p}.attn_residual")
+    y = _self_attention(b, y, f"{p}.attn", dims, batch, seq, True)
+    y = linear(b, y, f"{p}.attn.proj", dims.d, dims.d)
+    x = b.node("Add", [x, y], f"{p}.attn_residual")
     y = layer_norm(b, x, f"{p}.norm2", dims.d, dims.eps)
     y = _mlp(b, y, f"{p}.mlp", ("fc1", "fc2"), dims.d, dims.ffn)
     return b.node("Add", [x, y], f"{p}.mlp_residual")

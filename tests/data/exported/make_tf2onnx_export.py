@@ -43,7 +43,49 @@ def build():
     return tf.keras.Model(inp, out, name="tiny_keras_cnn")
 
 
+def build_flatten():
+    """Second model: MaxPool + Flatten (tf2onnx must transpose back to NHWC before the dynamic-batch
+    Reshape) + a tf.reshape by a run-time tf.shape(x)[0] (Shape/Slice/Concat/Reshape chain)."""
+    tf.random.set_seed(1)
+    L = tf.keras.layers
+    inp = tf.keras.Input(shape=(16, 16, 3), name="image")
+    x = L.Conv2D(4, 3, padding="valid", activation="relu", name="conv")(inp)   # 14x14x4
+    x = L.MaxPooling2D(2, name="pool")(x)                                      # 7x7x4
+    x = L.Flatten(name="flat")(x)                                              # 196
+    x = L.Dense(12, activation="relu", name="fc1")(x)
+    x = L.Lambda(lambda t: tf.reshape(t, tf.stack([tf.shape(t)[0], 3, 4])), output_shape=(3, 4),
+                 name="split_heads")(x)                                        # [b,3,4]
+    x = L.Lambda(lambda t: tf.reduce_sum(tf.expand_dims(t, 1), axis=[1, 3]), output_shape=(3,),
+                 name="reduce")(x)                                             # [b,3]
+    out = L.Dense(2, name="fc2")(x)
+    return tf.keras.Model(inp, out, name="tiny_keras_flatten")
+
+
+def convert(model, spec, out, info, key):
+    try:
+        tf2onnx.convert.from_keras(model, input_signature=spec, opset=17, output_path=out)
+        info[key + "_path"] = "tf2onnx.convert.from_keras"
+    except Exception as e:
+        info[key + "_from_keras_error"] = repr(e)[:1000]
+
+        @tf.function(input_signature=spec)
+        def f(image):
+            return model(image, training=False)
+
+        tf2onnx.convert.from_function(f, input_signature=spec, opset=17, output_path=out)
+        info[key + "_path"] = "tf2onnx.convert.from_function"
+
+
 def main():
+    info2 = {}
+    m2 = build_flatten()
+    spec2 = (tf.TensorSpec((None, 16, 16, 3), tf.float32, name="image"),)
+    out2 = os.path.join(HERE, "tf2onnx_keras_flatten_dynbatch.onnx")
+    convert(m2, spec2, out2, info2, "flatten")
+    info2["flatten_params"] = int(m2.count_params())
+    x2 = np.random.default_rng(1).standard_normal((3, 16, 16, 3)).astype(np.float32)
+    np.save("/tmp/tf_ref2_in.npy", x2)
+    np.save("/tmp/tf_ref2_out.npy", m2(x2, training=False).numpy())
     model = build()
     # give BN non-trivial statistics
     for layer in model.layers:
@@ -80,6 +122,7 @@ def main():
         np.save("/tmp/tf_ref_in.npy", x)
         np.save("/tmp/tf_ref_out.npy", ref)
         info["ort_check"] = "onnxruntime not in this venv; reference saved to /tmp/tf_ref_{in,out}.npy"
+    info.update(info2)
     with open(os.path.join(HERE, "tf2onnx_info.json"), "w") as fh:
         json.dump(info, fh, indent=1)
     print(json.dumps(info, indent=1))

@@ -1,0 +1,1 @@
+"""Reports: tables, JSON documents and (later) figures and HTML built from results."""
