@@ -33,8 +33,8 @@ def lower_graph(graph: onnx.GraphProto, env: Env, ctx: Ctx, cost: CostFn, prefix
             env.const.add(t.name)
     available = set(env.shapes)
     out: list[OpNode] = []
-    for node in topo_order(graph, available, prefix.rstrip("/") or "graph"):
-        name = ctx.unique_name(prefix + (node.name or f"{node.op_type}_{len(ctx.names)}"))
+    for index, node in topo_order(graph, available, prefix.rstrip("/") or "graph"):
+        name = ctx.unique_name(prefix + (node.name or f"{node.op_type}_{index}"))
         if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
             out.extend(_CONTROL[node.op_type](node, env, ctx, cost, name, repeat))
             continue

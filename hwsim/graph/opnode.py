@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from hwsim.graph.dtypes import PARAM_DTYPES, dtype_bytes
+from hwsim.graph.dtypes import dtype_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,10 @@ class TensorInfo:
 
     ``const``: value fixed at load time (initializer, Constant, ConstantOfShape or a folded
     sub-computation). ``owned``: this op is the first consumer of that constant, so its
-    parameters are attributed here. ``density``: non-zero fraction of the value when it was
+    parameters are attributed here. ``param_numel`` / ``param_bytes``: the parameters this
+    input brings to the op — the full size of every parameter tensor it derives from that no
+    earlier op claimed (a position table sliced to the sequence length still counts whole;
+    a weight already counted by another op counts 0). ``density``: non-zero fraction of the value when it was
     measured (real weights), else 1.0. ``pattern``: structure of the zeros ("dense",
     "unstructured", "2:4", "block4x4").
     """
@@ -35,6 +38,8 @@ class TensorInfo:
     owned: bool = False
     density: float = 1.0
     pattern: str = "dense"
+    param_numel: int = 0
+    param_bytes: float = 0.0
 
     @property
     def numel(self) -> int:
@@ -48,8 +53,8 @@ class TensorInfo:
 
     @property
     def is_param(self) -> bool:
-        """A parameter owned by this op: constant, first consumer, a weight dtype, not a scalar."""
-        return self.const and self.owned and self.dtype in PARAM_DTYPES and self.numel > 1
+        """Whether this input brings parameters to its op (see ``param_numel``)."""
+        return self.param_numel > 0
 
 
 @dataclass(frozen=True, slots=True)

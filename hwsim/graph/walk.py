@@ -24,7 +24,7 @@ from onnx import numpy_helper, shape_inference
 
 from hwsim.errors import ModelLoadError, ShapeError
 from hwsim.graph.attrs import node_attrs
-from hwsim.graph.dtypes import PARAM_DTYPES, dtype_name
+from hwsim.graph.dtypes import PARAM_DTYPES, dtype_bytes, dtype_name
 from hwsim.graph.fold import MAX_FOLD_ELEMS, NON_DETERMINISTIC, constant_value, fold
 from hwsim.graph.opnode import OpNode, TensorInfo
 from hwsim.graph.shape_rules import ShapeCtx, find_rule
@@ -109,6 +109,10 @@ def collect_inferred(graph: onnx.GraphProto, env: Env) -> None:
     """Record the (possibly partial) shapes ONNX inference put on ``graph``'s value infos."""
     for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
         tt = vi.type.tensor_type
+        if vi.type.HasField("sequence_type") and vi.type.sequence_type.elem_type.HasField("tensor_type"):
+            # a sequence is stacked by the shape rules; keep only its element dtype
+            env.inferred[vi.name] = (None, dtype_name(vi.type.sequence_type.elem_type.tensor_type.elem_type))
+            continue
         if not vi.type.HasField("tensor_type"):
             continue
         shape = None
@@ -117,8 +121,8 @@ def collect_inferred(graph: onnx.GraphProto, env: Env) -> None:
         env.inferred[vi.name] = (shape, dtype_name(tt.elem_type))
 
 
-def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[onnx.NodeProto]:
-    """Nodes in dependency order; errors name a cycle or a tensor nothing produces."""
+def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[tuple[int, onnx.NodeProto]]:
+    """(index in the file, node) in dependency order; errors name a cycle or a dangling tensor."""
     producer = {o: i for i, n in enumerate(graph.node) for o in n.output if o}
     deps: list[set[int]] = []
     for n in graph.node:
@@ -128,7 +132,7 @@ def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[
                 raise ModelLoadError(f"{where}: node {n.name or n.op_type!r} reads tensor {x!r} that no node, input or initializer provides")
         deps.append({producer[x] for x in need if x in producer})
     if all(j < i for i, d in enumerate(deps) for j in d):
-        return list(graph.node)  # file order is already topological
+        return list(enumerate(graph.node))  # file order is already topological
     users: list[list[int]] = [[] for _ in graph.node]
     for i, d in enumerate(deps):
         for j in d:
@@ -147,7 +151,7 @@ def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[
     if len(order) != len(graph.node):
         stuck = [graph.node[i].name or graph.node[i].op_type for i in range(len(graph.node)) if indeg[i] > 0]
         raise ModelLoadError(f"{where}: the graph has a cycle through nodes {', '.join(map(repr, stuck[:5]))}; ONNX graphs must be acyclic")
-    return [graph.node[i] for i in order]
+    return [(i, graph.node[i]) for i in order]
 
 
 def outer_inputs(node: onnx.NodeProto) -> set[str]:
@@ -291,15 +295,27 @@ def make_opnode(node: onnx.NodeProto, env: Env, ctx: Ctx, name: str, repeat: int
 
 def _tensor_info(x: str, env: Env, ctx: Ctx, claim: bool) -> TensorInfo:
     const = x in env.const
-    owned, density, pattern = False, 1.0, "dense"
+    owned, density, pattern, pnumel, pbytes = False, 1.0, "dense", 0, 0.0
     if const:
         roots = env.roots.get(x, frozenset({x}))
         if claim:
-            owned = bool(roots - ctx.claimed)
+            fresh = roots - ctx.claimed
+            owned = bool(fresh)
             ctx.claimed |= roots
+            for r in sorted(fresh):
+                pnumel, pbytes = _add_param(r, env, ctx, pnumel, pbytes)
         if env.dtypes[x] in PARAM_DTYPES and math.prod(env.shapes[x]) > 1:
             density, pattern = ctx.density_of(roots)
-    return TensorInfo(x, env.shapes[x], env.dtypes[x], const, owned, density, pattern)
+    return TensorInfo(x, env.shapes[x], env.dtypes[x], const, owned, density, pattern, pnumel, pbytes)
+
+
+def _add_param(root: str, env: Env, ctx: Ctx, numel: int, nbytes: float) -> tuple[int, float]:
+    """Add parameter tensor ``root`` unless it is not a parameter: an index/shape dtype, a
+    scalar, or a tensor measured all-zero (an initial state such as zero routing logits)."""
+    dtype, n = env.dtypes[root], math.prod(env.shapes[root])
+    if dtype not in PARAM_DTYPES or n <= 1 or ctx.density_of(frozenset({root}))[0] == 0.0:
+        return numel, nbytes
+    return numel + n, nbytes + n * dtype_bytes(dtype)
 
 
 def record_outputs(node: onnx.NodeProto, env: Env, shapes, dtypes, values) -> None:

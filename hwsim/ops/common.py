@@ -5,8 +5,9 @@ parameter conventions live in one place:
 
 * ``bytes_read`` = bytes of every present input (weights included), unless the family passes
   the bytes it really touches (gathers, slices); ``bytes_written`` = bytes of every output.
-* parameters: inputs at the ``param_slots`` positions that are constants owned by this op
-  (first consumer) with a weight dtype and more than one element. ``buffer_slots`` (e.g.
+* parameters: inputs at the ``param_slots`` positions bring the parameter tensors they derive
+  from that no earlier op claimed (:attr:`TensorInfo.param_numel`): weight dtypes, more than
+  one element, not all zero. ``buffer_slots`` (e.g.
   BatchNormalization running statistics) add to ``weight_bytes`` but not to ``params``.
 """
 
@@ -57,15 +58,15 @@ def owned_params(node: OpNode, slots: Iterable[int]) -> tuple[int, float]:
     params, nbytes = 0, 0.0
     for i in slots:
         t = node.input(i)
-        if t is not None and t.is_param:
-            params += t.numel
-            nbytes += t.nbytes
+        if t is not None:
+            params += t.param_numel
+            nbytes += t.param_bytes
     return params, nbytes
 
 
 def owned_buffer_bytes(node: OpNode, slots: Iterable[int]) -> float:
     """Bytes of owned constant non-trainable inputs (running statistics) at ``slots``."""
-    return float(sum(t.nbytes for i in slots if (t := node.input(i)) is not None and t.is_param))
+    return float(sum(t.param_bytes for i in slots if (t := node.input(i)) is not None))
 
 
 def weight_density(node: OpNode, slots: Sequence[int]) -> float:

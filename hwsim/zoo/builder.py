@@ -21,8 +21,8 @@ Conventions (they hold for every zoo model):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import onnx
@@ -131,7 +131,10 @@ class GraphBuilder:
             arr = arr.astype(np.float32)
         key = (arr.dtype.str, arr.shape, arr.tobytes())
         if key not in self._consts:
-            name = self._claim(_const_name(arr))
+            name, n = _const_name(arr), 1
+            while name in self._names:  # same shape, different values: number them
+                name, n = f"{_const_name(arr)}.{n}", n + 1
+            self._claim(name)
             tensor = onnx.numpy_helper.from_array(arr, name=name)
             self._nodes.append(helper.make_node("Constant", [], [name], name=name, value=tensor))
             self._consts[key] = name

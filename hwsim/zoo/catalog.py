@@ -1,15 +1,21 @@
 """The zoo's model table: name -> entry (family, description, defaults, published figures)
 and builder. Published figures carry their source in the description.
 
+``published["params"]`` is the exact count of the reference implementation named in the
+description (torchvision, timm, HF). Where a paper only gives a rounded figure that is more
+than 1% off the architecture (LeNet-5 "60k", BERT-large "340M", the GPT-2 paper's table,
+the LSTM LM's "20M"), the description quotes the paper and ``published`` holds the exact count.
+
 Published MACs count multiply-accumulates of Conv/Gemm/MatMul only (torchvision's "GFLOPS"
 column is MACs, https://pytorch.org/vision/stable/models.html).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Mapping
+from types import MappingProxyType
 
 from onnx import ModelProto
 
@@ -39,7 +45,9 @@ class ZooModel:
 
 
 def _m(name, family, description, defaults, published, make, max_seq=None) -> ZooModel:
-    return ZooModel(ZooEntry(name, family, description, defaults, published), make, max_seq)
+    entry = ZooEntry(name, family, description, MappingProxyType(defaults),
+                     MappingProxyType(published))
+    return ZooModel(entry, make, max_seq)
 
 
 def _gpt(dims: decoder.DecoderDims) -> Callable[..., ModelProto]:
@@ -96,7 +104,7 @@ _MODELS = [
        "heads, SwiGLU 11008, RoPE, RMSNorm, vocab 32000): 6.7B (exact 6,738,415,616) params",
        {"batch": 1, "seq": 2048}, {"params": 6_738_415_616}, decoder.build_llama, 2048),
     _m("lstm-lm", "rnn", "2-layer LSTM LM, Zaremba et al. 2014 'medium' (vocab 10000, 650 units); "
-       "19,780,400 params (Press & Wolf 2017 Table 2 round to 20M)",
+       "19,780,400 params (Press & Wolf 2017 list it as 20M)",
        {"batch": 1, "seq": 35}, {"params": 19_780_400}, rnn.build_lstm_lm),
     _m("capsnet", "capsule", "CapsNet, Sabour et al. 2017 NeurIPS, MNIST 28x28, 3 routing "
        "iterations; 8.2M params with decoder (6.8M without; paper Sec. 5)",

@@ -16,7 +16,7 @@ def build_mlp(b: GraphBuilder, batch: int) -> ModelProto:
     """784-256-256-10 ReLU MLP on flattened 28x28 MNIST digits (a classic MNIST baseline)."""
     x = b.input("input", [batch, 784])
     dims = [784, 256, 256, 10]
-    for i, (fin, fout) in enumerate(zip(dims, dims[1:])):
+    for i, (fin, fout) in enumerate(zip(dims, dims[1:], strict=False)):
         last = i == len(dims) - 2
         x = gemm(b, x, f"fc{i + 1}", fin, fout, out="logits" if last else None)
         if not last:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from zoo_helpers import built, inferred, macs, param_count, static_shapes
 
 from hwsim import zoo
+
+from .zoo_helpers import built, inferred, macs, param_count, static_shapes
 
 NAMES = [e.name for e in zoo.list_models()]
 

@@ -1,8 +1,9 @@
-"""Helpers for the zoo tests: shared, cached zoo builds and independent graph helpers (no hwsim code beyond ``build``)."""
+"""Helpers for the zoo tests: cached zoo builds and graph measurements written independently
+of hwsim (nothing here uses hwsim beyond ``zoo.build``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import onnx
@@ -11,13 +12,13 @@ from onnx import shape_inference
 from hwsim import zoo
 
 
-@lru_cache(maxsize=None)
+@cache
 def built(name: str, **params) -> onnx.ModelProto:
     """One build per (name, params) for the whole test session (GPT-3 builds once)."""
     return zoo.build(name, **params)
 
 
-@lru_cache(maxsize=None)
+@cache
 def inferred(name: str) -> onnx.ModelProto:
     """Default build after strict ONNX shape inference."""
     return shape_inference.infer_shapes(built(name), strict_mode=True)
