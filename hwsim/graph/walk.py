@@ -310,10 +310,13 @@ def _tensor_info(x: str, env: Env, ctx: Ctx, claim: bool) -> TensorInfo:
 
 
 def _add_param(root: str, env: Env, ctx: Ctx, numel: int, nbytes: float) -> tuple[int, float]:
-    """Add parameter tensor ``root`` unless it is not a parameter: an index/shape dtype, a
-    scalar, or a tensor measured all-zero (an initial state such as zero routing logits)."""
+    """Add parameter tensor ``root`` unless it is an index/shape dtype or a scalar.
+
+    Every other constant counts, including buffers an exporter inlines as constants (rotary
+    tables, initial routing logits): ONNX does not say which constants were trained.
+    """
     dtype, n = env.dtypes[root], math.prod(env.shapes[root])
-    if dtype not in PARAM_DTYPES or n <= 1 or ctx.density_of(frozenset({root}))[0] == 0.0:
+    if dtype not in PARAM_DTYPES or n <= 1:
         return numel, nbytes
     return numel + n, nbytes + n * dtype_bytes(dtype)
 

@@ -7,7 +7,7 @@ parameter conventions live in one place:
   the bytes it really touches (gathers, slices); ``bytes_written`` = bytes of every output.
 * parameters: inputs at the ``param_slots`` positions bring the parameter tensors they derive
   from that no earlier op claimed (:attr:`TensorInfo.param_numel`): weight dtypes, more than
-  one element, not all zero. ``buffer_slots`` (e.g.
+  one element. ``buffer_slots`` (e.g.
   BatchNormalization running statistics) add to ``weight_bytes`` but not to ``params``.
 """
 

@@ -30,7 +30,7 @@ MATMUL_LIKE = {"Conv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger", "QLin
 
 
 def _hwsim_macs(loaded) -> dict[str, tuple[str, float]]:
-    return {n.name: (n.op_type, count_node(n).macs) for n in loaded.nodes if n.op_type in MATMUL_LIKE}
+    return {n.name: (n.qualified_type, count_node(n).macs) for n in loaded.nodes if n.op_type in MATMUL_LIKE}
 
 
 def _by_type(rows) -> dict[str, list[float]]:
