@@ -44,6 +44,8 @@ def fold(node: onnx.NodeProto, opset: int, values: list[np.ndarray | None]) -> l
         return None
     if not isinstance(outs, (tuple, list)):
         outs = (outs,)
+    if any(isinstance(o, (list, tuple)) or o is None for o in outs):
+        return None  # sequences and optionals are not folded: shape rules describe them
     arrays = [np.asarray(o) for o in outs]
     if any(a.dtype == object or a.size > MAX_FOLD_ELEMS for a in arrays):
         return None

@@ -4,7 +4,8 @@ Two cases: ops without an ONNX schema (``com.microsoft`` contrib ops), and ops w
 shape depends on data (NonZero, NonMaxSuppression, Compress, Unique): for those hwsim uses the
 documented **upper bound** (every element selected) and says so in the result's notes.
 A rule returns ``(shapes, note)``: one static shape per output (None for an output it cannot
-give) and a note (empty string when exact).
+give) and a note (empty string when exact); or ``(shapes, note, dtypes)`` when an output's
+element type is not input 0's (None in ``dtypes`` keeps the default).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class ShapeCtx:
         return self.shapes[i] if i < len(self.shapes) else None
 
 
-RuleResult = tuple[list[tuple[int, ...] | None], str]
+RuleResult = tuple  # (shapes, note) or (shapes, note, dtypes)
 ShapeRule = Callable[[ShapeCtx], RuleResult]
 _RULES: dict[tuple[str, str], ShapeRule] = {}
 
@@ -157,6 +158,13 @@ def unique(ctx: ShapeCtx) -> RuleResult:
     n = math.prod(x) if axis is None else x[axis % len(x)]
     y = (n,) if axis is None else x[: axis % len(x)] + (n,) + x[axis % len(x) + 1:]
     return [y, (n,), (math.prod(x) if axis is None else x[axis % len(x)],), (n,)], f"Unique {ctx.node.name!r}: upper bound (all unique) used"
+
+
+@shape_rule("GroupNormalization", "MeanVarianceNormalization")
+def shape_preserving(ctx: ShapeCtx) -> RuleResult:
+    """The two default-domain ops whose schemas carry no shape inference (onnx 1.23): both
+    normalise in place, so the output has the input's shape."""
+    return [ctx.shape(0)], ""
 
 
 @shape_rule("Dropout")

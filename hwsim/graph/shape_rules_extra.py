@@ -43,7 +43,7 @@ def stack_elements(ctx: ShapeCtx, elems: list[tuple[int, ...]]) -> RuleResult:
     if len(ranks) > 1:
         raise ShapeError(f"node {_name(ctx)!r} ({ctx.node.op_type}): sequence elements have different ranks "
                          f"{sorted(set(elems))}; hwsim represents a sequence as one stacked tensor and needs a common rank")
-    bound = tuple(max(d) for d in zip(*elems)) if elems[0] else ()
+    bound = tuple(max(d) for d in zip(*elems, strict=False)) if elems[0] else ()
     note = ""
     if any(e != bound for e in elems):
         note = (f"{ctx.node.op_type} {_name(ctx)!r}: sequence elements have different shapes {sorted(set(elems))}; "
@@ -242,10 +242,23 @@ def ms_rotary(ctx: ShapeCtx) -> RuleResult:
 # ---------------------------------------------------------------- com.microsoft quantized ops
 
 
-@shape_rule("QuantizeLinear", "DequantizeLinear", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", domain=MS)
+@shape_rule("QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", domain=MS)
 def ms_q_same(ctx: ShapeCtx) -> RuleResult:
-    """Same shape as input 0."""
+    """Same shape and type as input 0."""
     return [ctx.shape(0)], ""
+
+
+@shape_rule("QuantizeLinear", domain=MS)
+def ms_quantize(ctx: ShapeCtx) -> RuleResult:
+    """Input 0's shape; the zero point's type (input 2), uint8 when it is absent."""
+    zp = ctx.dtypes[2] if len(ctx.dtypes) > 2 and ctx.shape(2) is not None else "uint8"
+    return [ctx.shape(0)], "", [zp]
+
+
+@shape_rule("DequantizeLinear", domain=MS)
+def ms_dequantize(ctx: ShapeCtx) -> RuleResult:
+    """Input 0's shape; the scale's type (input 1)."""
+    return [ctx.shape(0)], "", [ctx.dtypes[1]]
 
 
 @shape_rule("QLinearAdd", "QLinearMul", domain=MS)
@@ -302,7 +315,8 @@ def ms_qgemm(ctx: ShapeCtx) -> RuleResult:
     a, b = ctx.shape(0), ctx.shape(3)
     m = a[1] if int(ctx.attrs.get("transA", 0)) else a[0]
     n = b[0] if int(ctx.attrs.get("transB", 0)) else b[1]
-    return [(m, n)], ""
+    out_dtype = None if len(ctx.shapes) > 6 and ctx.shape(6) is not None else "fp32"
+    return [(m, n)], "", [out_dtype]  # no y_scale: the output is dequantised float
 
 
 
@@ -344,3 +358,23 @@ def ml_one_hot(ctx: ShapeCtx) -> RuleResult:
     """Input shape + (number of categories,)."""
     cats = ctx.attrs.get("cats_int64s") or ctx.attrs.get("cats_strings") or ()
     return [ctx.shape(0) + (len(cats),)], ""
+
+
+@shape_rule("Normalizer", "Scaler", "Binarizer", "Imputer", "LabelEncoder", "CategoryMapper", domain="ai.onnx.ml")
+def ml_same_shape(ctx: ShapeCtx) -> RuleResult:
+    """Elementwise: the input's shape."""
+    return [ctx.shape(0)], ""
+
+
+@shape_rule("ArrayFeatureExtractor", domain="ai.onnx.ml")
+def ml_array_feature_extractor(ctx: ShapeCtx) -> RuleResult:
+    """X[..., indices]: last dim replaced by the number of indices."""
+    return [ctx.shape(0)[:-1] + (math.prod(ctx.shape(1)),)], ""
+
+
+@shape_rule("StringNormalizer")
+def string_normalizer(ctx: ShapeCtx) -> RuleResult:
+    """Upper bound: no stopword removed (the input's shape); exact without stopwords."""
+    if ctx.attrs.get("stopwords"):
+        return [ctx.shape(0)], f"StringNormalizer {_name(ctx)!r}: stopword removal is data-dependent; upper bound (none removed) used"
+    return [ctx.shape(0)], ""

@@ -214,11 +214,16 @@ def _rule_or_node_inference(node, env: Env, ctx: Ctx, opset: int, inferred) -> t
     if rule is not None:
         sctx = ShapeCtx(node, shapes, dtypes, [env.values.get(x) if x else None for x in ins],
                         node_attrs(node, node.domain, opset))
-        got, note = rule(sctx)
+        result = rule(sctx)
+        got, note = result[0], result[1]
+        rule_dtypes = list(result[2]) if len(result) > 2 else []
         out_shapes = list(got) + [None] * (len(node.output) - len(got))
     else:
         out_shapes = _node_inference(node, env, ctx, opset)
-    out_dtypes = [d if d != "unknown" else (dtypes[0] if dtypes else "fp32") for _, d in inferred]
+        rule_dtypes = []
+    rule_dtypes += [None] * (len(node.output) - len(rule_dtypes))
+    out_dtypes = [r or (d if d != "unknown" else (dtypes[0] if dtypes else "fp32"))
+                  for (_, d), r in zip(inferred, rule_dtypes)]
     for i, (o, s) in enumerate(zip(node.output, out_shapes)):
         if o and (s is None or any(d is None or d < 0 for d in s)):
             inf = inferred[i][0]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from typing import Iterable, Sequence
 
-from hwsim.graph.dtypes import FLOAT_DTYPES
 from hwsim.graph.opnode import OpNode, TensorInfo
 from hwsim.ops.work import OpWork, WorkKind
 
@@ -44,13 +43,17 @@ def in_shape(node: OpNode, i: int) -> tuple[int, ...]:
     return t.shape if t is not None else ()
 
 
+_INDEX_DTYPES = frozenset({"int64", "bool", "string"})
+
+
 def compute_dtype(node: OpNode) -> str:
-    """The dtype the arithmetic runs in: the first float input, else the first input, else output 0."""
-    tensors = [t for t in node.inputs if t is not None] + list(node.outputs)
-    for t in tensors:
-        if t.dtype in FLOAT_DTYPES:
-            return t.dtype
-    return tensors[0].dtype if tensors else "fp32"
+    """The dtype the arithmetic runs in: that of the largest data input (indices, masks and
+    strings excluded; the first input wins ties), else output 0's. For quantized ops this is
+    the integer type of the operands, not the float type of their scales."""
+    data = [t for t in node.inputs if t is not None and t.dtype not in _INDEX_DTYPES]
+    if data:
+        return max(data, key=lambda t: t.numel).dtype
+    return node.outputs[0].dtype if node.outputs else "fp32"
 
 
 def owned_params(node: OpNode, slots: Iterable[int]) -> tuple[int, float]:

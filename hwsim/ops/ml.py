@@ -15,7 +15,8 @@ bound by the loader (it only binds tensor inputs) and fails with a clear load er
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto, numpy_helper
@@ -138,9 +139,9 @@ def _legacy_depths(node: OpNode) -> list[int]:
     """Depths from TreeEnsembleClassifier/Regressor arrays (ids are per-tree node ids)."""
     trees, ids = attr_array(node, "nodes_treeids"), attr_array(node, "nodes_nodeids")
     modes = attr_array(node, "nodes_modes")
-    index = {(int(t), int(i)): k for k, (t, i) in enumerate(zip(trees, ids))}
-    tr = np.array([index.get((int(t), int(c)), -1) for t, c in zip(trees, attr_array(node, "nodes_truenodeids"))])
-    fa = np.array([index.get((int(t), int(c)), -1) for t, c in zip(trees, attr_array(node, "nodes_falsenodeids"))])
+    index = {(int(t), int(i)): k for k, (t, i) in enumerate(zip(trees, ids, strict=False))}
+    tr = np.array([index.get((int(t), int(c)), -1) for t, c in zip(trees, attr_array(node, "nodes_truenodeids"), strict=False)])
+    fa = np.array([index.get((int(t), int(c)), -1) for t, c in zip(trees, attr_array(node, "nodes_falsenodeids"), strict=False)])
     branch_nodes = modes != "LEAF"
     children = set(tr[branch_nodes].tolist()) | set(fa[branch_nodes].tolist())
     roots = [k for k in range(len(ids)) if k not in children]
@@ -149,7 +150,7 @@ def _legacy_depths(node: OpNode) -> list[int]:
         j = (tr if side == 0 else fa)[i]
         return modes[i] != "LEAF" and j >= 0 and modes[j] != "LEAF"
 
-    return [d if modes[r] != "LEAF" else 0 for d, r in zip(tree_depths(roots, tr, fa, branch), roots)]
+    return [d if modes[r] != "LEAF" else 0 for d, r in zip(tree_depths(roots, tr, fa, branch), roots, strict=False)]
 
 
 def _tree_work(node: OpNode, depths: list[int], leaf_values: int, leaves: int, n_out: int) -> OpWork:
@@ -166,7 +167,7 @@ def tree_ensemble_legacy(node: OpNode) -> OpWork:
     + base value 1 per score, post-transform, argmax (classifier)."""
     w = "class_weights" if node.op_type == "TreeEnsembleClassifier" else "target_weights"
     leaf_ids = {(int(t), int(i)) for t, i in zip(attr_array(node, w.split("_")[0] + "_treeids"),
-                                                 attr_array(node, w.split("_")[0] + "_nodeids"))}
+                                                 attr_array(node, w.split("_")[0] + "_nodeids"), strict=False)}
     n_out = node.outputs[-1].shape[-1] if node.outputs[-1].shape else 1
     work = _tree_work(node, _legacy_depths(node), attr_array(node, w).size, len(leaf_ids), n_out)
     return with_attr_params(work, node, ("nodes_values", "nodes_values_as_tensor", "nodes_featureids", w,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tests.helpers import count_single, f32
 from hwsim.ops.work import WorkKind
+from tests.helpers import count_single, f32
 
 MS = "com.microsoft"
 

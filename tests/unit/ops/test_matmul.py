@@ -125,8 +125,6 @@ def test_matmul_integer_dtype_is_integer():
     assert work.dtype == "uint8"
 
 
-@pytest.mark.xfail(strict=True, reason="bug in hwsim/ops/common.py compute_dtype: QLinearMatMul's "
-                   "MACs run in uint8 but the fp32 a_scale input makes the compute dtype fp32")
 def test_qlinear_matmul_dtype_is_integer():
     _, work = count_single("QLinearMatMul", CASES["qlinear_matmul"][1])
     assert work.dtype == "uint8"

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tests.helpers import count_single
 from hwsim.ops.work import WorkKind
+from tests.helpers import count_single
 
 MS = "com.microsoft"
 S = np.array(0.1, dtype=np.float32)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tests.helpers import count_single, f32
 from hwsim.ops.work import WorkKind
+from tests.helpers import count_single, f32
 
 X = ((5, 2, 3), "fp32")  # seq 5, batch 2, input 3; hidden 4 below
 

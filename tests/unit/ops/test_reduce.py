@@ -96,8 +96,8 @@ def test_topk(k, flops):
 
 
 def test_softmax_cross_entropy_loss():
-    # scores (2,5), labels int64 (2,), mean: LogSoftmax 5·10 + 1 log × 2 rows, then per row
-    # pick+negate, reduce and... 3 per row in all (log, pick, reduce) -> 50 + 6, + 1 mean divide = 57.
+    # scores (2,5), labels int64 (2,), mean: LogSoftmax 5·10, then per row 3 (log, pick the
+    # label's log-prob and negate, reduce) -> 50 + 2·3 = 56, + 1 mean divide = 57.
     _, work = count_single("SoftmaxCrossEntropyLoss", [((2, 5), "fp32"), ((2,), "int64")])
     assert observed(work) == red(57, 40 + 16, 4)
 
