@@ -10,7 +10,7 @@ Public API (more arrives with pricing, scheduling and scenarios)::
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import onnx
 

@@ -7,12 +7,13 @@ on a light copy whose large initializers carry dims but no data.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
-import numpy as np
 import onnx
 from onnx import TensorProto, numpy_helper, shape_inference
 
@@ -134,7 +135,7 @@ def _inference_copy(raw: RawModel, bound: Mapping[str, tuple[tuple[int, ...], st
 
 
 def _light_tensor(t: TensorProto, raw: RawModel) -> TensorProto:
-    numel = int(np.prod(t.dims)) if t.dims else 1
+    numel = math.prod(t.dims)
     if numel <= MAX_FOLD_ELEMS and t.data_location != TensorProto.EXTERNAL:
         return t
     light = TensorProto(name=t.name, data_type=t.data_type, dims=t.dims)
@@ -155,7 +156,7 @@ def _infer(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def _seed_initializer_values(raw: RawModel, env: Env) -> None:
     for t in raw.model.graph.initializer:
-        numel = int(np.prod(t.dims)) if t.dims else 1
+        numel = math.prod(t.dims)
         if numel <= MAX_FOLD_ELEMS:
             arr = tensor_array(t, raw)
             if arr is not None:

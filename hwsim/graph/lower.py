@@ -9,7 +9,7 @@ zero-work node whose inputs are the subgraph's results, so the DAG stays connect
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import onnx
@@ -18,8 +18,16 @@ from hwsim.errors import ShapeError
 from hwsim.graph.attrs import node_attrs
 from hwsim.graph.fold import constant_value
 from hwsim.graph.opnode import OpNode
-from hwsim.graph.walk import (CONTROL_FLOW, Ctx, Env, collect_inferred, fold_or_infer,
-                              make_opnode, record_outputs, topo_order)
+from hwsim.graph.walk import (
+    CONTROL_FLOW,
+    Ctx,
+    Env,
+    collect_inferred,
+    fold_or_infer,
+    make_opnode,
+    record_outputs,
+    topo_order,
+)
 
 CostFn = Callable[[list[OpNode]], float]
 

@@ -9,8 +9,9 @@ constant (so a parameter shared by two ops, such as tied embeddings, is counted 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -40,16 +41,13 @@ class TensorInfo:
     pattern: str = "dense"
     param_numel: int = 0
     param_bytes: float = 0.0
+    numel: int = field(init=False, repr=False, compare=False)
+    nbytes: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def numel(self) -> int:
-        """Number of elements (1 for a scalar)."""
-        return math.prod(self.shape)
-
-    @property
-    def nbytes(self) -> float:
-        """Storage size in bytes."""
-        return self.numel * dtype_bytes(self.dtype)
+    def __post_init__(self) -> None:
+        n = math.prod(self.shape)
+        object.__setattr__(self, "numel", n)  # element count (1 for a scalar)
+        object.__setattr__(self, "nbytes", n * dtype_bytes(self.dtype))  # storage bytes
 
     @property
     def is_param(self) -> bool:

@@ -75,6 +75,7 @@ def _finish(model: onnx.ModelProto, name: str, base_dir: Path | None) -> RawMode
 def _external_locations(model: onnx.ModelProto, base_dir: Path | None, where: str) -> tuple[dict, set]:
     found: dict[str, tuple[Path, int, int]] = {}
     missing: set[str] = set()
+    resolved: dict[str, Path | None] = {}
     for t in model.graph.initializer:
         if t.data_location != TensorProto.EXTERNAL:
             continue
@@ -85,10 +86,13 @@ def _external_locations(model: onnx.ModelProto, base_dir: Path | None, where: st
         if base_dir is None:
             missing.add(loc)
             continue
-        target = (base_dir / loc).resolve()
-        if base_dir != target and base_dir not in target.parents:
-            raise ModelLoadError(f"{where}: initializer {t.name!r} external-data location {loc!r} escapes the model's folder {base_dir}; move the weights next to the model")
-        if target.is_file():
+        if loc not in resolved:
+            target = (base_dir / loc).resolve()
+            if base_dir != target and base_dir not in target.parents:
+                raise ModelLoadError(f"{where}: initializer {t.name!r} external-data location {loc!r} escapes the model's folder {base_dir}; move the weights next to the model")
+            resolved[loc] = target if target.is_file() else None
+        target = resolved[loc]
+        if target is not None:
             found[t.name] = (target, int(info.get("offset", 0)), int(info.get("length", -1) or -1))
         else:
             missing.add(loc)

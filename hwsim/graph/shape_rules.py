@@ -11,8 +11,9 @@ element type is not input 0's (None in ``dtypes`` keeps the default).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnx

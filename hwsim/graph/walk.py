@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import onnx
@@ -46,16 +46,18 @@ class Env:
     const: set[str] = field(default_factory=set)
     roots: dict[str, frozenset[str]] = field(default_factory=dict)
     inferred: dict[str, Inferred] = field(default_factory=dict)
+    infos: dict[str, TensorInfo] = field(default_factory=dict)  # non-constant tensors, shared
 
     def fork(self) -> Env:
         """An independent copy (for a branch that may be discarded)."""
         return Env(dict(self.shapes), dict(self.dtypes), dict(self.values), set(self.const),
-                   dict(self.roots), self.inferred)
+                   dict(self.roots), self.inferred, dict(self.infos))
 
     def set(self, name: str, shape: tuple[int, ...], dtype: str) -> None:
         """Record a tensor's static shape and dtype."""
         self.shapes[name] = shape
         self.dtypes[name] = dtype
+        self.infos.pop(name, None)
 
     def alias(self, dst: str, src: str) -> None:
         """Make ``dst`` carry everything known about ``src``."""
@@ -290,11 +292,19 @@ def make_opnode(node: onnx.NodeProto, env: Env, ctx: Ctx, name: str, repeat: int
     domain = "" if node.domain == "ai.onnx" else node.domain
     opset = ctx.opset(domain)
     folded = bool(node.output) and all(o in env.const for o in node.output if o)
-    inputs = tuple(_tensor_info(x, env, ctx, claim=not folded) if x else None for x in node.input)
-    outputs = tuple(TensorInfo(o, env.shapes[o], env.dtypes[o], o in env.const) for o in node.output if o)
+    infos = env.infos
+    inputs = tuple((infos[x] if x in infos else _tensor_info(x, env, ctx, claim=not folded)) if x else None
+                   for x in node.input)
+    outputs = []
+    for o in node.output:
+        if o:
+            info = TensorInfo(o, env.shapes[o], env.dtypes[o], o in env.const)
+            if o not in env.const:
+                infos[o] = info  # reused as-is by every consumer
+            outputs.append(info)
     values = {i: env.values[x] for i, x in enumerate(node.input) if x and x in env.values}
     return OpNode(name=name, op_type=node.op_type, domain=domain, opset=opset, inputs=inputs,
-                  outputs=outputs, attrs=node_attrs(node, domain, opset), values=values,
+                  outputs=tuple(outputs), attrs=node_attrs(node, domain, opset), values=values,
                   repeat=repeat, notes=notes, folded=folded)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from hwsim.graph.opnode import OpNode
 from hwsim.graph.shape_rules_extra import gqa_dims, mha_dims
-from hwsim.ops.common import const_param_slots, in_shape, make_work
+from hwsim.ops.common import const_slots, in_shape, make_work
 from hwsim.ops.registry import MS_DOMAIN, register
 from hwsim.ops.work import OpWork, WorkKind
 
@@ -41,7 +41,7 @@ def sdpa(node: OpNode, b: int, n: int, s: int, t: int, d: int, dv: int, masked: 
         if pm > scores * d:
             view = (1, *proj)
     flops = 2 * macs + scores * per_score + extra
-    return make_work(node, WorkKind.MATMUL, flops, macs, gemm=view, param_slots=slots, density_slots=slots)
+    return make_work(node, WorkKind.MATMUL, flops, macs, gemm=view, density_slots=slots)
 
 
 @register("Attention")
@@ -81,7 +81,7 @@ def ms_attention(node: OpNode) -> OpWork:
     masked = bool(node.attrs.get("unidirectional", 0)) or any(node.input(i) is not None for i in mask_slots)
     per_proj = (1 if node.input(2) is not None else 0) + (2 if quant else 0)
     extra = b * s * w[1] * per_proj
-    slots = const_param_slots(node)
+    slots = const_slots(node)
     return sdpa(node, b, n, s, t, hq // n, hv // n, masked, proj=(b * s, w[1], h_in), extra=extra, slots=slots)
 
 

@@ -5,16 +5,18 @@ parameter conventions live in one place:
 
 * ``bytes_read`` = bytes of every present input (weights included), unless the family passes
   the bytes it really touches (gathers, slices); ``bytes_written`` = bytes of every output.
-* parameters: inputs at the ``param_slots`` positions bring the parameter tensors they derive
-  from that no earlier op claimed (:attr:`TensorInfo.param_numel`): weight dtypes, more than
-  one element. ``buffer_slots`` (e.g.
+* parameters: every input brings the parameter tensors it derives from that no earlier op
+  claimed (:attr:`TensorInfo.param_numel`: weight dtypes, more than one element), whatever
+  its position, so a weight is never lost because its first consumer is an unusual op.
+  ``control_slots`` name inputs that steer an op rather than feed it data (Resize scales,
+  OneHot values, Pad's pads): never parameters. ``buffer_slots`` (e.g.
   BatchNormalization running statistics) add to ``weight_bytes`` but not to ``params``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from hwsim.graph.opnode import OpNode, TensorInfo
 from hwsim.ops.work import OpWork, WorkKind
@@ -89,16 +91,17 @@ def make_work(
     macs: float = 0.0,
     *,
     gemm: tuple[int, int, int, int] | None = None,
-    param_slots: Iterable[int] = (),
     buffer_slots: Iterable[int] = (),
+    control_slots: Iterable[int] = (),
     density_slots: Sequence[int] = (),
     bytes_read: float | None = None,
     bytes_written: float | None = None,
     notes: tuple[str, ...] = (),
 ) -> OpWork:
     """Assemble an :class:`OpWork` with the project-wide byte and parameter conventions."""
-    params, wbytes = owned_params(node, param_slots)
-    wbytes += owned_buffer_bytes(node, buffer_slots)
+    buffers, control = frozenset(buffer_slots), frozenset(control_slots)
+    params, wbytes = owned_params(node, (i for i in range(len(node.inputs)) if i not in buffers | control))
+    wbytes += owned_buffer_bytes(node, buffers)
     return OpWork(
         kind=kind, flops=float(flops), macs=float(macs),
         bytes_read=in_bytes(node) if bytes_read is None else float(bytes_read),
@@ -113,6 +116,6 @@ def prod(values: Iterable[int]) -> int:
     return math.prod(values)
 
 
-def const_param_slots(node: OpNode) -> tuple[int, ...]:
-    """Positions of every constant input: for ops whose any constant operand is a parameter."""
+def const_slots(node: OpNode) -> tuple[int, ...]:
+    """Positions of every constant input (where a weight's density is read from)."""
     return tuple(i for i, t in enumerate(node.inputs) if t is not None and t.const)

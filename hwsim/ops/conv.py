@@ -30,7 +30,7 @@ def _conv(node: OpNode, x: int, w: int, bias: int | None, epilogue: int, slots: 
     flops = 2 * macs + epilogue * out_numel(node)
     if bias is not None and node.input(bias) is not None:
         flops += out_numel(node)
-    return make_work(node, WorkKind.CONV, flops, macs, gemm=view, param_slots=slots, density_slots=(w,))
+    return make_work(node, WorkKind.CONV, flops, macs, gemm=view, density_slots=(w,))
 
 
 @register("Conv")
@@ -68,7 +68,7 @@ def deform_conv(node: OpNode) -> OpWork:
     w = in_shape(node, 1)
     taps = node.outputs[0].shape[0] * prod(node.outputs[0].shape[2:]) * w[1] * group * prod(w[2:])
     flops = 2 * macs + 8 * taps + (out_numel(node) if node.input(3) is not None else 0)
-    return make_work(node, WorkKind.CONV, flops, macs, gemm=view, param_slots=(1, 3), density_slots=(1,))
+    return make_work(node, WorkKind.CONV, flops, macs, gemm=view, density_slots=(1,))
 
 
 @register("ConvTranspose")
@@ -79,4 +79,4 @@ def conv_transpose(node: OpNode) -> OpWork:
     view = (group, x[0] * prod(x[2:]), w[1] * prod(w[2:]), w[0] // group)
     macs = prod(view)
     flops = 2 * macs + (out_numel(node) if node.input(2) is not None else 0)
-    return make_work(node, WorkKind.CONV, flops, macs, gemm=view, param_slots=(1, 2), density_slots=(1,))
+    return make_work(node, WorkKind.CONV, flops, macs, gemm=view, density_slots=(1,))

@@ -37,14 +37,14 @@ def _taps(mode: str, axes: int) -> int:
 
 @register(*_COPY_OPS)
 def copy(node: OpNode) -> OpWork:
-    """Reads every input, writes every output; input 0 (the data) is a parameter when constant."""
-    return make_work(node, WorkKind.DATA_MOVEMENT, param_slots=(0,))
+    """Reads every input, writes every output; a constant data input is a parameter."""
+    return make_work(node, WorkKind.DATA_MOVEMENT)
 
 
 @register("Concat")
 def concat(node: OpNode) -> OpWork:
     """Reads every input, writes the output; any constant float operand is a parameter."""
-    return make_work(node, WorkKind.DATA_MOVEMENT, param_slots=range(len(node.inputs)))
+    return make_work(node, WorkKind.DATA_MOVEMENT)
 
 
 def _index_bytes(node: OpNode, slots: range | tuple[int, ...]) -> float:
@@ -54,7 +54,7 @@ def _index_bytes(node: OpNode, slots: range | tuple[int, ...]) -> float:
 @register("Slice")
 def slice_(node: OpNode) -> OpWork:
     """Reads the selected elements (output bytes) and the starts/ends/axes/steps vectors."""
-    return make_work(node, WorkKind.DATA_MOVEMENT, param_slots=(0,),
+    return make_work(node, WorkKind.DATA_MOVEMENT,
                      bytes_read=out_bytes(node) + _index_bytes(node, range(1, 5)))
 
 
@@ -62,7 +62,7 @@ def slice_(node: OpNode) -> OpWork:
 def gather(node: OpNode) -> OpWork:
     """bytes_read = indices bytes + gathered elements (output bytes), never the whole table;
     a constant table (an embedding) is a parameter, counted whole."""
-    return make_work(node, WorkKind.DATA_MOVEMENT, param_slots=(0,),
+    return make_work(node, WorkKind.DATA_MOVEMENT,
                      bytes_read=out_bytes(node) + _index_bytes(node, (1,)))
 
 
@@ -72,7 +72,7 @@ def scatter(node: OpNode) -> OpWork:
     (add, mul, max, min) costs 1 FLOP per update element."""
     reduction = str(node.attrs.get("reduction", "none"))
     flops = 0 if reduction == "none" else prod(in_shape(node, 2))
-    return make_work(node, WorkKind.DATA_MOVEMENT, flops, param_slots=(0, 2))
+    return make_work(node, WorkKind.DATA_MOVEMENT, flops)
 
 
 @register("Resize", "Upsample")
@@ -81,9 +81,9 @@ def resize(node: OpNode) -> OpWork:
     cubic 4^d (bicubic 32 FLOPs), d = axes whose size changes. Antialiased downsampling
     (wider filters) is counted as plain interpolation."""
     x, y = in_shape(node, 0), node.outputs[0].shape
-    axes = sum(1 for a, b in zip(x, y) if a != b)
+    axes = sum(1 for a, b in zip(x, y, strict=True) if a != b)
     taps = _taps(str(node.attrs.get("mode", "nearest")), axes)
-    return make_work(node, WorkKind.DATA_MOVEMENT, 2 * taps * out_numel(node), param_slots=(0,))
+    return make_work(node, WorkKind.DATA_MOVEMENT, 2 * taps * out_numel(node), control_slots=(1, 2, 3))
 
 
 @register("GridSample")
@@ -105,7 +105,7 @@ def col2im(node: OpNode) -> OpWork:
 @register("OneHot")
 def one_hot(node: OpNode) -> OpWork:
     """Reads indices, depth and values; writes the output (off value, on value at the index)."""
-    return make_work(node, WorkKind.DATA_MOVEMENT)
+    return make_work(node, WorkKind.DATA_MOVEMENT, control_slots=(1, 2))
 
 
 @register("Range")

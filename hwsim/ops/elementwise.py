@@ -10,7 +10,7 @@ elementwise efficiency (calibrated), not through extra FLOPs here. See docs/coun
 from __future__ import annotations
 
 from hwsim.graph.opnode import OpNode
-from hwsim.ops.common import const_param_slots, make_work, out_numel
+from hwsim.ops.common import const_slots, make_work, out_numel
 from hwsim.ops.registry import MS_DOMAIN, register
 from hwsim.ops.work import OpWork, WorkKind
 
@@ -52,8 +52,8 @@ _BINARY_ONE = (
 
 
 def _per_element(node: OpNode, per_elem: float) -> OpWork:
-    slots = const_param_slots(node)
-    return make_work(node, WorkKind.ELEMENTWISE, per_elem * out_numel(node), param_slots=slots,
+    slots = const_slots(node)
+    return make_work(node, WorkKind.ELEMENTWISE, per_elem * out_numel(node),
                      density_slots=slots)
 
 

@@ -11,7 +11,7 @@ import re
 
 from hwsim.errors import ShapeError
 from hwsim.graph.opnode import OpNode
-from hwsim.ops.common import const_param_slots, in_shape, make_work, out_numel, prod
+from hwsim.ops.common import const_slots, in_shape, make_work, out_numel, prod
 from hwsim.ops.registry import MS_DOMAIN, register
 from hwsim.ops.work import OpWork, WorkKind
 
@@ -30,7 +30,7 @@ def _matmul_work(node: OpNode, a: int, b: int, epilogue_per_out: int, slots: tup
     bt, m, n, k = matmul_view(in_shape(node, a), in_shape(node, b), node.outputs[0].shape)
     macs = bt * m * n * k
     flops = 2 * macs + epilogue_per_out * out_numel(node)
-    return make_work(node, WorkKind.MATMUL, flops, macs, gemm=(bt, m, n, k), param_slots=slots,
+    return make_work(node, WorkKind.MATMUL, flops, macs, gemm=(bt, m, n, k),
                      density_slots=slots)
 
 
@@ -40,7 +40,7 @@ def matmul(node: OpNode) -> OpWork:
     """A @ B (FusedMatMul: transposes and alpha are layout/scale only, alpha ≠ 1 costs one FLOP/out)."""
     if node.op_type == "FusedMatMul":
         return _fused_matmul(node)
-    return _matmul_work(node, 0, 1, 0, const_param_slots(node))
+    return _matmul_work(node, 0, 1, 0, const_slots(node))
 
 
 def _fused_matmul(node: OpNode) -> OpWork:
@@ -52,9 +52,7 @@ def _fused_matmul(node: OpNode) -> OpWork:
     bt, m, n, k = matmul_view(tuple(a), tuple(b), node.outputs[0].shape)
     macs = bt * m * n * k
     extra = out_numel(node) if node.attrs.get("alpha", 1.0) != 1.0 else 0
-    slots = const_param_slots(node)
-    return make_work(node, WorkKind.MATMUL, 2 * macs + extra, macs, gemm=(bt, m, n, k),
-                     param_slots=slots, density_slots=slots)
+    return make_work(node, WorkKind.MATMUL, 2 * macs + extra, macs, gemm=(bt, m, n, k), density_slots=const_slots(node))
 
 
 @register("Gemm")
@@ -70,27 +68,25 @@ def gemm(node: OpNode) -> OpWork:
         extra += outs + (outs if node.attrs.get("beta", 1.0) != 1.0 else 0)
     if node.attrs.get("alpha", 1.0) != 1.0:
         extra += outs
-    slots = const_param_slots(node)
-    return make_work(node, WorkKind.MATMUL, 2 * macs + extra, macs, gemm=(1, m, n, k),
-                     param_slots=slots, density_slots=(1,))
+    return make_work(node, WorkKind.MATMUL, 2 * macs + extra, macs, gemm=(1, m, n, k), density_slots=(1,))
 
 
 @register("MatMulInteger")
 def matmul_integer(node: OpNode) -> OpWork:
     """Integer A @ B with zero points (zero-point subtraction folded into the MACs)."""
-    return _matmul_work(node, 0, 1, 0, const_param_slots(node))
+    return _matmul_work(node, 0, 1, 0, const_slots(node))
 
 
 @register("QLinearMatMul")
 def qlinear_matmul(node: OpNode) -> OpWork:
     """Quantized A @ B (inputs a, a_scale, a_zp, b, ...): requantisation 2 FLOPs per output."""
-    return _matmul_work(node, 0, 3, 2, const_param_slots(node))
+    return _matmul_work(node, 0, 3, 2, const_slots(node))
 
 
 @register("MatMulIntegerToFloat", "DynamicQuantizeMatMul", domain=MS_DOMAIN)
 def ms_int_matmul(node: OpNode) -> OpWork:
     """com.microsoft integer matmuls producing float: dequantise 2 FLOPs per output (+ bias)."""
-    return _matmul_work(node, 0, 1, 2, const_param_slots(node))
+    return _matmul_work(node, 0, 1, 2, const_slots(node))
 
 
 _EINSUM_TERM = re.compile(r"^[A-Za-z.]*$")
@@ -108,13 +104,13 @@ def einsum(node: OpNode) -> OpWork:
     for term, t in zip(terms, node.present_inputs):
         sizes.update(zip(term, t.shape))
     total = prod(sizes.values())
-    slots = const_param_slots(node)
+    slots = const_slots(node)
     if len(terms) == 1:
-        return make_work(node, WorkKind.REDUCE, total, 0, param_slots=slots)
+        return make_work(node, WorkKind.REDUCE, total, 0)
     macs = total * (len(terms) - 1)
     out_idx = set(rhs) if "->" in eq else {c for c in lhs if lhs.count(c) == 1}
     a, b = set(terms[0]), set(terms[1])
     view = tuple(prod(sizes[c] for c in group) for group in (
         a & b & out_idx, (a - b) & out_idx, (b - a) & out_idx, (a & b) - out_idx))
-    return make_work(node, WorkKind.MATMUL, 2 * macs, macs, gemm=view, param_slots=slots,
+    return make_work(node, WorkKind.MATMUL, 2 * macs, macs, gemm=view,
                      density_slots=slots)

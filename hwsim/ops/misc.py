@@ -189,5 +189,4 @@ def causal_conv_with_state(node: OpNode) -> OpWork:
     k = in_shape(node, 1)[-1]
     macs = b * c * length * k
     per = (1 if node.input(2) is not None else 0) + (5 if node.attrs.get("activation", "none") != "none" else 0)
-    return make_work(node, WorkKind.CONV, 2 * macs + per * b * c * length, macs, gemm=(c, b * length, 1, k),
-                     param_slots=(1, 2), density_slots=(1,))
+    return make_work(node, WorkKind.CONV, 2 * macs + per * b * c * length, macs, gemm=(c, b * length, 1, k), density_slots=(1,))

@@ -69,14 +69,14 @@ def batch_norm(node: OpNode) -> OpWork:
     else:
         consts = all((t := node.input(i)) is not None and t.const for i in (1, 2, 3, 4))
         flops = 2 * numel + (0 if consts else BN_FOLD_FLOPS * channels)
-    return make_work(node, WorkKind.NORM, flops, param_slots=(1, 2), buffer_slots=(3, 4))
+    return make_work(node, WorkKind.NORM, flops, buffer_slots=(3, 4))
 
 
 @register("InstanceNormalization")
 def instance_norm(node: OpNode) -> OpWork:
     """Standardise each (n, c) over its spatial dims, affine scale+bias: 7·numel + 5·N·C."""
     numel, groups = _rows(node, 2)
-    return make_work(node, WorkKind.NORM, standardise_flops(numel, groups, 2), param_slots=(1, 2))
+    return make_work(node, WorkKind.NORM, standardise_flops(numel, groups, 2))
 
 
 @register("LayerNormalization")
@@ -84,8 +84,7 @@ def instance_norm(node: OpNode) -> OpWork:
 def layer_norm(node: OpNode) -> OpWork:
     """Standardise over dims ``axis``.. : (5 + 1 scale + 1 bias if given)·numel + 5·rows."""
     numel, groups = _rows(node, int(node.attrs.get("axis", -1)))
-    return make_work(node, WorkKind.NORM, standardise_flops(numel, groups, 1 + _present(node, 2)),
-                     param_slots=(1, 2))
+    return make_work(node, WorkKind.NORM, standardise_flops(numel, groups, 1 + _present(node, 2)))
 
 
 @register("GroupNormalization")
@@ -93,7 +92,7 @@ def group_norm(node: OpNode) -> OpWork:
     """Standardise N·num_groups groups, affine scale+bias: 7·numel + 5·N·num_groups."""
     x = in_shape(node, 0)
     groups = x[0] * int(node.attrs["num_groups"])
-    return make_work(node, WorkKind.NORM, standardise_flops(prod(x), groups, 2), param_slots=(1, 2))
+    return make_work(node, WorkKind.NORM, standardise_flops(prod(x), groups, 2))
 
 
 @register("RMSNormalization", "SimplifiedLayerNormalization")
@@ -101,7 +100,7 @@ def group_norm(node: OpNode) -> OpWork:
 def rms_norm(node: OpNode) -> OpWork:
     """RMS-normalise over dims ``axis``.. with a scale: 4·numel + 4·rows."""
     numel, groups = _rows(node, int(node.attrs.get("axis", -1)))
-    return make_work(node, WorkKind.NORM, rms_flops(numel, groups, 1), param_slots=(1,))
+    return make_work(node, WorkKind.NORM, rms_flops(numel, groups, 1))
 
 
 @register("LpNormalization")
@@ -140,7 +139,7 @@ def skip_layer_norm(node: OpNode) -> OpWork:
     LayerNorm over the last dim: (5 + 1 + beta?)·numel + 5·rows."""
     numel, rows = _rows(node, -1)
     flops = numel * (1 + _present(node, 4)) + standardise_flops(numel, rows, 1 + _present(node, 3))
-    return make_work(node, WorkKind.NORM, flops, param_slots=(2, 3, 4))
+    return make_work(node, WorkKind.NORM, flops)
 
 
 @register("SkipSimplifiedLayerNormalization", domain=MS_DOMAIN)
@@ -148,7 +147,7 @@ def skip_rms_norm(node: OpNode) -> OpWork:
     """(input, skip, gamma, bias?): skip add 1 + bias 1 per element, then RMSNorm: 4·numel + 4·rows."""
     numel, rows = _rows(node, -1)
     flops = numel * (1 + _present(node, 3)) + rms_flops(numel, rows, 1)
-    return make_work(node, WorkKind.NORM, flops, param_slots=(2, 3))
+    return make_work(node, WorkKind.NORM, flops)
 
 
 @register("EmbedLayerNormalization", domain=MS_DOMAIN)
@@ -162,7 +161,7 @@ def embed_layer_norm(node: OpNode) -> OpWork:
     tables = _present(node, 2, 3, 4)
     flops = numel * (tables - 1) + standardise_flops(numel, rows, 2) + prod(in_shape(node, 7)) * _present(node, 7)
     small = sum(t.nbytes for i in (0, 1, 5, 6, 7, 8) if (t := node.input(i)) is not None)
-    return make_work(node, WorkKind.NORM, flops, param_slots=(2, 3, 4, 5, 6),
+    return make_work(node, WorkKind.NORM, flops,
                      bytes_read=small + tables * out.nbytes)
 
 
@@ -176,4 +175,4 @@ def ms_group_norm(node: OpNode) -> OpWork:
     flops = standardise_flops(numel, x[0] * int(node.attrs["groups"]), 2)
     flops += numel * _present(node, 3, 4)
     flops += numel * ACTIVATION_FLOPS["Swish"] * int(node.attrs.get("activation", 0))
-    return make_work(node, WorkKind.NORM, flops, param_slots=(1, 2, 4))
+    return make_work(node, WorkKind.NORM, flops)

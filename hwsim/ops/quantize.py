@@ -15,7 +15,7 @@ consumer (the DequantizeLinear of a constant folds at load time).
 from __future__ import annotations
 
 from hwsim.graph.opnode import OpNode
-from hwsim.ops.common import const_param_slots, in_shape, make_work, out_numel, prod
+from hwsim.ops.common import in_shape, make_work, out_numel, prod
 from hwsim.ops.elementwise import ACTIVATION_FLOPS
 from hwsim.ops.registry import MS_DOMAIN, register
 from hwsim.ops.work import OpWork, WorkKind
@@ -29,14 +29,14 @@ SOFTMAX = 5
 @register("DequantizeLinear", domain=MS_DOMAIN)
 def dequantize(node: OpNode) -> OpWork:
     """(x − zero_point)·scale: 2 FLOPs per element."""
-    return make_work(node, WorkKind.ELEMENTWISE, DEQUANT * out_numel(node))
+    return make_work(node, WorkKind.ELEMENTWISE, DEQUANT * out_numel(node), control_slots=(1, 2))
 
 
 @register("QuantizeLinear")
 @register("QuantizeLinear", domain=MS_DOMAIN)
 def quantize(node: OpNode) -> OpWork:
     """saturate(round(x / scale) + zero_point): 4 FLOPs per element."""
-    return make_work(node, WorkKind.ELEMENTWISE, QUANT * out_numel(node))
+    return make_work(node, WorkKind.ELEMENTWISE, QUANT * out_numel(node), control_slots=(1, 2))
 
 
 @register("DynamicQuantizeLinear")
@@ -96,6 +96,4 @@ def qgemm(node: OpNode) -> OpWork:
     macs = m * n * k
     per = DEQUANT + (1 if node.input(6) is not None else 0) + (1 if node.attrs.get("alpha", 1.0) != 1.0 else 0)
     per += QUANT if node.input(7) is not None else 0
-    slots = const_param_slots(node)
-    return make_work(node, WorkKind.MATMUL, 2 * macs + per * m * n, macs, gemm=(1, m, n, k),
-                     param_slots=slots, density_slots=(3,))
+    return make_work(node, WorkKind.MATMUL, 2 * macs + per * m * n, macs, gemm=(1, m, n, k), density_slots=(3,))

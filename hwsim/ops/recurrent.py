@@ -58,8 +58,7 @@ def _rnn_work(node: OpNode, op: str, x_dims: tuple[int, int, int], dirs: int, hi
     per = cell_flops(op, acts, node.input(3) is not None, peephole, "clip" in node.attrs,
                      bool(node.attrs.get("linear_before_reset", 0)))
     flops = 2 * macs + seq * dirs * batch * (hidden * per + extra_per_step)
-    return make_work(node, WorkKind.MATMUL, flops, macs, gemm=(seq * dirs, batch, g * hidden, inp + hidden),
-                     param_slots=params, density_slots=(1, 2))
+    return make_work(node, WorkKind.MATMUL, flops, macs, gemm=(seq * dirs, batch, g * hidden, inp + hidden), density_slots=(1, 2))
 
 
 @register("LSTM", "GRU", "RNN")

@@ -70,7 +70,7 @@ def softmax(node: OpNode) -> OpWork:
 @register("BiasSoftmax", domain=MS_DOMAIN)
 def bias_softmax(node: OpNode) -> OpWork:
     """com.microsoft BiasSoftmax(data, bias): bias add + Softmax = 6 per element."""
-    return make_work(node, WorkKind.REDUCE, 6 * out_numel(node), param_slots=(1,))
+    return make_work(node, WorkKind.REDUCE, 6 * out_numel(node))
 
 
 @register("CumSum", "CumProd")
@@ -101,7 +101,7 @@ def softmax_ce_loss(node: OpNode) -> OpWork:
     weighted = 1 if node.input(2) is not None else 0
     reduction = str(node.attrs.get("reduction", "mean"))
     flops = 5 * numel + rows * (3 + weighted) + (1 if reduction == "mean" else 0)
-    return make_work(node, WorkKind.REDUCE, flops)
+    return make_work(node, WorkKind.REDUCE, flops, control_slots=(2,))
 
 
 @register("NegativeLogLikelihoodLoss")
@@ -116,4 +116,4 @@ def nll_loss(node: OpNode) -> OpWork:
     flops = rows * (1 + weighted + (0 if reduction == "none" else 1)) + (1 if reduction == "mean" else 0)
     read = target.nbytes + rows * (x.nbytes / x.numel if x.numel else 0)
     read += node.input(2).nbytes if weighted else 0
-    return make_work(node, WorkKind.REDUCE, flops, bytes_read=read)
+    return make_work(node, WorkKind.REDUCE, flops, bytes_read=read, control_slots=(2,))

@@ -6,7 +6,7 @@ from the registry is never priced as free: :func:`lookup` raises :class:`Unsuppo
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from hwsim.errors import UnsupportedOpError
 from hwsim.graph.opnode import OpNode

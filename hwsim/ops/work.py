@@ -11,8 +11,8 @@ kernel volume, batch = groups).
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import networkx as nx
 import numpy as np

@@ -161,9 +161,10 @@ def test_range_counts_one_add_per_element():
 def test_gather_shared_embedding_owned_once():
     # Tied embeddings: a Gather and a MatMul read the same (10,4) table; the Gather (first
     # consumer) owns its 40 params, the MatMul none, so the model has 40 params in all.
+    from onnx import numpy_helper
+
     import hwsim
     from hwsim.ops import count_work
-    from onnx import numpy_helper
 
     nodes = [helper.make_node("Gather", ["emb", "ids"], ["h"], name="g"),
              helper.make_node("MatMul", ["h", "embT"], ["logits"], name="m"),
@@ -173,7 +174,7 @@ def test_gather_shared_embedding_owned_once():
                               [numpy_helper.from_array(f32(10, 4), "emb")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
     table = count_work(hwsim.load_model(model))
-    params = dict(zip(table.name, table.params))
+    params = dict(zip(table.name, table.params, strict=True))
     assert params["g"] == 40 and table.totals()["params"] == 40
 
 

@@ -5,7 +5,6 @@ fp32 = 4 bytes, int64 = 8.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from hwsim.graph.opnode import OpNode, TensorInfo
