@@ -378,3 +378,58 @@ def string_normalizer(ctx: ShapeCtx) -> RuleResult:
     if ctx.attrs.get("stopwords"):
         return [ctx.shape(0)], f"StringNormalizer {_name(ctx)!r}: stopword removal is data-dependent; upper bound (none removed) used"
     return [ctx.shape(0)], ""
+
+
+# ---------------------------------------------------------------- com.microsoft normalisations
+
+
+def _row_stats(x: tuple[int, ...], axis: int = -1) -> tuple[int, ...]:
+    """Shape of per-row statistics (mean, inverse std): the normalised axes become 1."""
+    axis %= len(x)
+    return x[:axis] + (1,) * (len(x) - axis)
+
+
+@shape_rule("SkipLayerNormalization", "SkipSimplifiedLayerNormalization", domain=MS)
+def ms_skip_norm(ctx: ShapeCtx) -> RuleResult:
+    """output, mean, inv_std_var, input_skip_bias_sum: the input's shape, stats per row."""
+    x = ctx.shape(0)
+    return [x, _row_stats(x), _row_stats(x), x], ""
+
+
+@shape_rule("SimplifiedLayerNormalization", "LayerNormalization", domain=MS)
+@shape_rule("SimplifiedLayerNormalization")
+def ms_layer_norm(ctx: ShapeCtx) -> RuleResult:
+    """output, then per-row statistics over the axes from ``axis`` on."""
+    x = ctx.shape(0)
+    stats = _row_stats(x, int(ctx.attrs.get("axis", -1)))
+    return [x, stats, stats], ""
+
+
+@shape_rule("EmbedLayerNormalization", domain=MS)
+def ms_embed_layer_norm(ctx: ShapeCtx) -> RuleResult:
+    """output [B, S, H] (H = word embedding width), mask_index [B], embedding_sum [B, S, H]."""
+    ids, word = ctx.shape(0), ctx.shape(2)
+    out = ids + (word[-1],)
+    return [out, (ids[0],), out], "", [None, "int32", None]
+
+
+@shape_rule("GroupNorm", "SkipGroupNorm", domain=MS)
+def ms_group_norm(ctx: ShapeCtx) -> RuleResult:
+    """NHWC group norm: outputs keep the input's shape (SkipGroupNorm's second is the sum)."""
+    return [ctx.shape(0), ctx.shape(0)], ""
+
+
+@shape_rule("NhwcMaxPool", domain=MS)
+def ms_nhwc_maxpool(ctx: ShapeCtx) -> RuleResult:
+    """Max-pool output shape on an NHWC tensor (ONNX MaxPool rules per spatial dim)."""
+    x = ctx.shape(0)
+    sp = x[1:-1]
+    k = ctx.attrs["kernel_shape"]
+    nsp = len(sp)
+    st = ctx.attrs.get("strides") or (1,) * nsp
+    dil = ctx.attrs.get("dilations") or (1,) * nsp
+    pads = ctx.attrs.get("pads") or (0,) * (2 * nsp)
+    ceil, auto = bool(ctx.attrs.get("ceil_mode", 0)), str(ctx.attrs.get("auto_pad", "NOTSET"))
+    out = tuple(pool_out(sp[i], dil[i] * (k[i] - 1) + 1, st[i], pads[i] + pads[i + nsp], ceil, auto)
+                for i in range(nsp))
+    return [(x[0],) + out + (x[-1],)], ""
