@@ -22,6 +22,7 @@ from hwsim.graph.walk import (
     CONTROL_FLOW,
     Ctx,
     Env,
+    NodeView,
     collect_inferred,
     fold_or_infer,
     make_opnode,
@@ -41,19 +42,20 @@ def lower_graph(graph: onnx.GraphProto, env: Env, ctx: Ctx, cost: CostFn, prefix
             env.const.add(t.name)
     available = set(env.shapes)
     out: list[OpNode] = []
-    for index, node in topo_order(graph, available, prefix.rstrip("/") or "graph"):
-        name = ctx.unique_name(prefix + (node.name or f"{node.op_type}_{index}"))
-        if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
-            out.extend(_CONTROL[node.op_type](node, env, ctx, cost, name, repeat))
+    for index, view in topo_order(graph, available, prefix.rstrip("/") or "graph"):
+        node = view.proto
+        name = ctx.unique_name(prefix + (node.name or f"{view.op_type}_{index}"))
+        if view.op_type in CONTROL_FLOW and not view.domain:
+            out.extend(_CONTROL[view.op_type](node, env, ctx, cost, name, repeat))
             continue
-        opset = ctx.opset(node.domain)
-        shapes, dtypes, values, note = fold_or_infer(node, env, ctx, opset)
-        if node.op_type == "Constant":
-            ctx.const_arrays[node.output[0]] = values[0] if values[0] is not None else constant_value(node)
-        record_outputs(node, env, shapes, dtypes, values)
+        opset = ctx.opset(view.domain)
+        shapes, dtypes, values, note = fold_or_infer(view, env, ctx, opset)
+        if view.op_type == "Constant":
+            ctx.const_arrays[view.outputs[0]] = values[0] if values[0] is not None else constant_value(node)
+        record_outputs(view, env, shapes, dtypes, values)
         if note:
             ctx.notes.append(note)
-        out.append(make_opnode(node, env, ctx, name, repeat, (note,) if note else ()))
+        out.append(make_opnode(view, env, ctx, name, repeat, (note,) if note else ()))
     return out
 
 
@@ -82,7 +84,7 @@ def _finish(node: onnx.NodeProto, env: Env, ctx: Ctx, name: str, repeat: int, re
     del shell.attribute[:]
     del shell.input[:]
     shell.input.extend(results)
-    return make_opnode(shell, env, ctx, name, repeat, (note,))
+    return make_opnode(NodeView.of(shell), env, ctx, name, repeat, (note,))
 
 
 def lower_if(node, env: Env, ctx: Ctx, cost: CostFn, name: str, repeat: int) -> list[OpNode]:

@@ -36,6 +36,23 @@ CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
 Inferred = tuple[tuple[int | None, ...] | None, str]
 
 
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A node's fields read once from its protobuf (protobuf field access is slow in Python)."""
+
+    proto: onnx.NodeProto
+    op_type: str
+    domain: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    @classmethod
+    def of(cls, node: onnx.NodeProto) -> NodeView:
+        """View of ``node`` (domain "ai.onnx" normalised to "")."""
+        domain = "" if node.domain == "ai.onnx" else node.domain
+        return cls(node, node.op_type, domain, tuple(node.input), tuple(node.output))
+
+
 @dataclass
 class Env:
     """Per-scope knowledge: static shapes, dtypes, small values, constness, parameter roots."""
@@ -123,18 +140,22 @@ def collect_inferred(graph: onnx.GraphProto, env: Env) -> None:
         env.inferred[vi.name] = (shape, dtype_name(tt.elem_type))
 
 
-def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[tuple[int, onnx.NodeProto]]:
+def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[tuple[int, NodeView]]:
     """(index in the file, node) in dependency order; errors name a cycle or a dangling tensor."""
-    producer = {o: i for i, n in enumerate(graph.node) for o in n.output if o}
+    views = [NodeView.of(n) for n in graph.node]
+    producer = {o: i for i, v in enumerate(views) for o in v.outputs if o}
     deps: list[set[int]] = []
-    for n in graph.node:
-        need = [x for x in list(n.input) + sorted(outer_inputs(n)) if x]
+    for v in views:
+        n = v.proto
+        need = [x for x in v.inputs if x]
+        if n.attribute:
+            need += sorted(outer_inputs(n))
         for x in need:
             if x not in producer and x not in available:
                 raise ModelLoadError(f"{where}: node {n.name or n.op_type!r} reads tensor {x!r} that no node, input or initializer provides")
         deps.append({producer[x] for x in need if x in producer})
     if all(j < i for i, d in enumerate(deps) for j in d):
-        return list(enumerate(graph.node))  # file order is already topological
+        return list(enumerate(views))  # file order is already topological
     users: list[list[int]] = [[] for _ in graph.node]
     for i, d in enumerate(deps):
         for j in d:
@@ -153,7 +174,7 @@ def topo_order(graph: onnx.GraphProto, available: set[str], where: str) -> list[
     if len(order) != len(graph.node):
         stuck = [graph.node[i].name or graph.node[i].op_type for i in range(len(graph.node)) if indeg[i] > 0]
         raise ModelLoadError(f"{where}: the graph has a cycle through nodes {', '.join(map(repr, stuck[:5]))}; ONNX graphs must be acyclic")
-    return [(i, graph.node[i]) for i in order]
+    return [(i, views[i]) for i in order]
 
 
 def outer_inputs(node: onnx.NodeProto) -> set[str]:
@@ -169,27 +190,31 @@ def outer_inputs(node: onnx.NodeProto) -> set[str]:
     return names
 
 
-def fold_or_infer(node: onnx.NodeProto, env: Env, ctx: Ctx, opset: int) -> tuple[list, list, list, str]:
-    """(shapes, dtypes, values, note) of ``node``'s outputs; ShapeError when unresolvable."""
-    ins = [x for x in node.input]
-    vals = [env.values.get(x) if x else None for x in ins]
-    outs = list(node.output)
+def fold_or_infer(view: NodeView, env: Env, ctx: Ctx, opset: int) -> tuple[list, list, list, str]:
+    """(shapes, dtypes, values, note) of the node's outputs; ShapeError when unresolvable."""
+    ins, outs = view.inputs, view.outputs
+    known_values = env.values
+    vals = [known_values.get(x) if x else None for x in ins]
     inferred = [env.inferred.get(o, (None, "unknown")) for o in outs]
-    known = [s is not None and all(d is not None for d in s) for s, _ in inferred]
-    big = any(k and math.prod(s) > MAX_FOLD_ELEMS for k, (s, _) in zip(known, inferred))
-    values = special_values(node, env)
-    if values is None and not big and all(v is not None for x, v in zip(ins, vals) if x) and (ins or node.op_type == "Constant"):
-        values = fold(node, opset, vals)
+    known = [s is not None and None not in s for s, _ in inferred]
+    values = special_values(view, env)
+    if values is None and (ins or view.op_type == "Constant") and all(v is not None for x, v in zip(ins, vals) if x):
+        big = any(k and math.prod(s) > MAX_FOLD_ELEMS for k, (s, _) in zip(known, inferred))
+        values = None if big else fold(view.proto, opset, vals)
     if values is not None:
         return [tuple(v.shape) for v in values], [_np_dtype(v) for v in values], list(values), ""
     if all(known):
         return [s for s, _ in inferred], [d for _, d in inferred], [None] * len(outs), ""
-    return _rule_or_node_inference(node, env, ctx, opset, inferred)
+    return _rule_or_node_inference(view, env, ctx, opset, inferred)
 
 
-def special_values(node: onnx.NodeProto, env: Env) -> list[np.ndarray] | None:
+def special_values(view: NodeView, env: Env) -> list[np.ndarray] | None:
     """Values that need no input values: Shape and Size of a static tensor, Constant."""
-    if node.op_type == "Shape" and node.input[0] in env.shapes:
+    op = view.op_type
+    if op not in ("Shape", "Size", "Constant"):
+        return None
+    node = view.proto
+    if op == "Shape" and node.input[0] in env.shapes:
         shape = env.shapes[node.input[0]]
         attrs = {a.name: a.i for a in node.attribute}
         start, end = attrs.get("start", 0), attrs.get("end", len(shape))
@@ -206,8 +231,9 @@ def _np_dtype(v: np.ndarray) -> str:
     return dtype_name(onnx.helper.np_dtype_to_tensor_dtype(v.dtype)) if v.dtype != object else "string"
 
 
-def _rule_or_node_inference(node, env: Env, ctx: Ctx, opset: int, inferred) -> tuple[list, list, list, str]:
-    ins = list(node.input)
+def _rule_or_node_inference(view: NodeView, env: Env, ctx: Ctx, opset: int, inferred) -> tuple[list, list, list, str]:
+    node = view.proto
+    ins = list(view.inputs)
     shapes = [env.shapes.get(x) if x else None for x in ins]
     dtypes = [env.dtypes.get(x, "unknown") if x else "unknown" for x in ins]
     rule = find_rule(node.op_type, node.domain)
@@ -287,24 +313,25 @@ def check_shape(node: onnx.NodeProto, name: str, shape: tuple[int, ...]) -> None
         raise ShapeError(f"node {node.name or node.op_type!r}: output {name!r} of shape {list(shape)} has more than 2^40 elements; check the dims you bound")
 
 
-def make_opnode(node: onnx.NodeProto, env: Env, ctx: Ctx, name: str, repeat: int, notes: tuple[str, ...]) -> OpNode:
-    """Freeze ``node`` into an :class:`OpNode`, claiming the parameters it is first to use."""
-    domain = "" if node.domain == "ai.onnx" else node.domain
+def make_opnode(view: NodeView, env: Env, ctx: Ctx, name: str, repeat: int, notes: tuple[str, ...]) -> OpNode:
+    """Freeze a node into an :class:`OpNode`, claiming the parameters it is first to use."""
+    domain = view.domain
     opset = ctx.opset(domain)
-    folded = bool(node.output) and all(o in env.const for o in node.output if o)
+    const = env.const
+    folded = bool(view.outputs) and all(o in const for o in view.outputs if o)
     infos = env.infos
     inputs = tuple((infos[x] if x in infos else _tensor_info(x, env, ctx, claim=not folded)) if x else None
-                   for x in node.input)
+                   for x in view.inputs)
     outputs = []
-    for o in node.output:
+    for o in view.outputs:
         if o:
             info = TensorInfo(o, env.shapes[o], env.dtypes[o], o in env.const)
             if o not in env.const:
                 infos[o] = info  # reused as-is by every consumer
             outputs.append(info)
-    values = {i: env.values[x] for i, x in enumerate(node.input) if x and x in env.values}
-    return OpNode(name=name, op_type=node.op_type, domain=domain, opset=opset, inputs=inputs,
-                  outputs=tuple(outputs), attrs=node_attrs(node, domain, opset), values=values,
+    values = {i: env.values[x] for i, x in enumerate(view.inputs) if x and x in env.values}
+    return OpNode(name=name, op_type=view.op_type, domain=domain, opset=opset, inputs=inputs,
+                  outputs=tuple(outputs), attrs=node_attrs(view.proto, domain, opset), values=values,
                   repeat=repeat, notes=notes, folded=folded)
 
 
@@ -336,20 +363,21 @@ def _add_param(root: str, env: Env, ctx: Ctx, numel: int, nbytes: float) -> tupl
     return numel + n, nbytes + n * dtype_bytes(dtype)
 
 
-def record_outputs(node: onnx.NodeProto, env: Env, shapes, dtypes, values) -> None:
+def record_outputs(view: NodeView, env: Env, shapes, dtypes, values) -> None:
     """Store a node's resolved outputs in ``env``, with constness and parameter roots."""
-    ins = [x for x in node.input if x]
-    is_const = (node.op_type not in NON_DETERMINISTIC and node.op_type not in CONTROL_FLOW
-                and (all(x in env.const for x in ins) and (ins or node.op_type == "Constant")))
+    node = view.proto
+    ins = [x for x in view.inputs if x]
+    is_const = (view.op_type not in NON_DETERMINISTIC and view.op_type not in CONTROL_FLOW
+                and (all(x in env.const for x in ins) and (ins or view.op_type == "Constant")))
     roots = frozenset().union(*(env.roots.get(x, frozenset({x})) for x in ins
                                 if x in env.const and env.dtypes.get(x) in PARAM_DTYPES)) if is_const else frozenset()
-    for o, s, d, v in zip(node.output, shapes, dtypes, values):
+    for o, s, d, v in zip(view.outputs, shapes, dtypes, values):
         if not o:
             continue
-        check_shape(node, o, tuple(s))
+        check_shape(node, o, s)
         env.set(o, tuple(int(k) for k in s), d)
         if v is not None and v.size <= MAX_FOLD_ELEMS:
             env.values[o] = v
-        if is_const or node.op_type in ("Shape", "Size"):
+        if is_const or view.op_type in ("Shape", "Size"):
             env.const.add(o)
             env.roots[o] = roots or frozenset({o})

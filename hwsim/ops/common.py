@@ -58,17 +58,6 @@ def compute_dtype(node: OpNode) -> str:
     return node.outputs[0].dtype if node.outputs else "fp32"
 
 
-def owned_params(node: OpNode, slots: Iterable[int]) -> tuple[int, float]:
-    """(parameter count, weight bytes) of owned constant inputs at ``slots``."""
-    params, nbytes = 0, 0.0
-    for i in slots:
-        t = node.input(i)
-        if t is not None:
-            params += t.param_numel
-            nbytes += t.param_bytes
-    return params, nbytes
-
-
 def owned_buffer_bytes(node: OpNode, slots: Iterable[int]) -> float:
     """Bytes of owned constant non-trainable inputs (running statistics) at ``slots``."""
     return float(sum(t.param_bytes for i in slots if (t := node.input(i)) is not None))
@@ -99,16 +88,29 @@ def make_work(
     notes: tuple[str, ...] = (),
 ) -> OpWork:
     """Assemble an :class:`OpWork` with the project-wide byte and parameter conventions."""
-    buffers, control = frozenset(buffer_slots), frozenset(control_slots)
-    params, wbytes = owned_params(node, (i for i in range(len(node.inputs)) if i not in buffers | control))
-    wbytes += owned_buffer_bytes(node, buffers)
+    params, wbytes = _param_terms(node, buffer_slots, control_slots)
     return OpWork(
         kind=kind, flops=float(flops), macs=float(macs),
         bytes_read=in_bytes(node) if bytes_read is None else float(bytes_read),
         bytes_written=out_bytes(node) if bytes_written is None else float(bytes_written),
         params=params, weight_bytes=wbytes, gemm=gemm,
-        weight_density=weight_density(node, density_slots), dtype=compute_dtype(node), notes=notes,
+        weight_density=weight_density(node, density_slots) if density_slots else 1.0,
+        dtype=compute_dtype(node), notes=notes,
     )
+
+
+def _param_terms(node: OpNode, buffer_slots: Iterable[int], control_slots: Iterable[int]) -> tuple[int, float]:
+    """(params, weight bytes): parameters of every owned input except buffers and control
+    inputs; buffers add bytes only."""
+    params, wbytes = 0, 0.0
+    skip = frozenset(buffer_slots) | frozenset(control_slots) if (buffer_slots or control_slots) else ()
+    for i, t in enumerate(node.inputs):
+        if t is not None and t.param_numel and i not in skip:
+            params += t.param_numel
+            wbytes += t.param_bytes
+    if buffer_slots:
+        wbytes += owned_buffer_bytes(node, buffer_slots)
+    return params, wbytes
 
 
 def prod(values: Iterable[int]) -> int:
