@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from hwsim.errors import BindError, HwsimError
+from hwsim.errors import BindError, ConfigError, HwsimError
 
 EXIT_USAGE = 2
 
@@ -60,6 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--top", type=int, default=None, metavar="K", help="show the K most expensive ops")
+    p = sub.add_parser("price", help="price a model on devices: latency, energy, dollars, CO2")
+    _model_args(p)
+    p.add_argument("--device", action="append", required=True, metavar="NAME",
+                   help="library device name or YAML path (repeatable); see `hwsim devices`")
+    p.add_argument("--batch", type=int, default=None, help="samples per inference (zoo batch or symbolic axis 0)")
+    p.add_argument("--dtype", choices=("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"), default=None,
+                   help="run the model's float arithmetic in this format")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", dest="overrides",
+                   help="override a spec field of every device, e.g. --set mem_bw_bytes_per_s=4e12 (repeatable)")
+    p.add_argument("--economics", metavar="YAML", default=None, help="economics block (prices, PUE, grid intensity)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--explain", type=int, default=0, metavar="K", help="show the K most expensive ops per device")
+    p.add_argument("--per-op", action="store_true", help="JSON: add per-op costs to each result")
+    p = sub.add_parser("devices", help="list the device library with headline figures")
+    p.add_argument("--format", choices=("table", "json"), default="table")
     sub.add_parser("zoo", help="list the built-in models").add_argument("--format", choices=("table", "json"), default="table")
     sub.add_parser("ops", help="list the op types hwsim can count").add_argument("--format", choices=("table", "json"), default="table")
     return parser
@@ -70,7 +85,10 @@ def _load(args: argparse.Namespace):
 
     dims = dict(_parse_dim(d) for d in args.dim)
     shapes = dict(_parse_input(s) for s in args.input)
-    return load_model(args.model, dims, shapes, args.on_unsupported)
+    batch = getattr(args, "batch", None)
+    if batch is not None and batch < 1:
+        raise BindError(f"--batch {batch}: must be a positive integer")
+    return load_model(args.model, dims, shapes, args.on_unsupported, batch=batch)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -129,7 +147,68 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"inspect": cmd_inspect, "zoo": cmd_zoo, "ops": cmd_ops}
+def _parse_set(text: str) -> tuple[str, str]:
+    key, eq, value = text.partition("=")
+    if not eq or not key:
+        raise ConfigError(f"--set {text!r}: expected FIELD=VALUE, e.g. --set mem_bw_bytes_per_s=4e12")
+    return key, value
+
+
+def cmd_price(args: argparse.Namespace) -> int:
+    """`hwsim price`: latency, energy, dollars and CO2 of a model on each device."""
+    from rich.console import Console
+
+    from hwsim.pricing import price_model
+    from hwsim.report.price import price_document, render_explain, render_price
+
+    if args.explain < 0:
+        raise ConfigError(f"--explain {args.explain}: must be ≥ 0")
+    overrides = dict(_parse_set(s) for s in args.overrides)
+    with Console(stderr=True).status(f"pricing {args.model} ...", spinner="dots"):
+        model = _load(args)
+        table, results, assumptions = price_model(model, args.device, overrides, args.dtype,
+                                                  args.economics, args.batch or 1)
+    if args.format == "json":
+        doc = price_document(model.name, results, table, args.per_op, assumptions)
+        sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False, default=_json_default) + "\n")
+        return 0
+    console = Console()
+    render_price(results, console, f"{model.name} (batch {args.batch or 1}{', ' + args.dtype if args.dtype else ''})")
+    for r in results:
+        if args.explain:
+            render_explain(r, table, args.explain, console)
+    return 0
+
+
+def _json_default(obj):
+    import math
+
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    raise TypeError(type(obj).__name__)
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    """`hwsim devices`: the library with headline figures."""
+    from hwsim.devices.catalog import device_rows
+
+    rows = device_rows()
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    tab = Table(title="hwsim device library (--device NAME)")
+    for col in ("name", "kind", "peak", "memory", "bandwidth", "TDP", "price", "description"):
+        tab.add_column(col)
+    for r in rows:
+        tab.add_row(r["name"], r["kind"], r["peak"], r["memory"], r["bandwidth"], r["tdp"], r["price"], r["description"])
+    Console().print(tab)
+    return 0
+
+
+COMMANDS = {"inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -99,3 +99,16 @@ def _override(vi: onnx.ValueInfoProto, shape: Sequence[int], where: str) -> Shap
         if d.HasField("dim_value") and d.dim_value != v:
             raise BindError(f"{where}: input {vi.name!r} axis {k} is fixed at {d.dim_value} in the model; {v} was given")
     return tuple(int(v) for v in shape)
+
+
+def batch_dims(graph: onnx.GraphProto, batch: int, where: str) -> dict[str, int]:
+    """``{dim_name: batch}`` for the symbolic axis 0 of every real input (``--batch N``)."""
+    names = {}
+    for vi in real_inputs(graph):
+        dims = vi.type.tensor_type.shape.dim
+        if dims and dims[0].HasField("dim_param") and dims[0].dim_param:
+            names[dims[0].dim_param] = batch
+    if not names:
+        raise BindError(f"{where}: no input has a symbolic batch axis (axis 0) to set with --batch; "
+                        "re-export the model with a dynamic batch dimension or use --input")
+    return names

@@ -18,7 +18,7 @@ import onnx
 from onnx import TensorProto, numpy_helper, shape_inference
 
 from hwsim.errors import UnsupportedOpError
-from hwsim.graph.bind import bind_inputs
+from hwsim.graph.bind import batch_dims, bind_inputs
 from hwsim.graph.fold import MAX_FOLD_ELEMS
 from hwsim.graph.lower import lower_graph
 from hwsim.graph.opnode import OpNode, TensorInfo
@@ -48,15 +48,19 @@ def load_model(
     dims: Mapping[str, int] | None = None,
     input_shapes: Mapping[str | int, Sequence[int]] | None = None,
     on_unsupported: OnUnsupported = "raise",
+    batch: int | None = None,
 ) -> LoadedModel:
     """Read ``source`` (path, bytes, ModelProto or ``zoo:NAME?k=v``) and make every shape static.
 
     ``dims`` binds symbolic dims by name (``{"batch": 8}``); ``input_shapes`` gives whole input
-    shapes by name or position. Ops hwsim cannot count raise :class:`UnsupportedOpError`
-    unless ``on_unsupported="warn"``, which lists them in ``unsupported`` instead.
+    shapes by name or position; ``batch`` sets the zoo ``batch`` parameter or every symbolic
+    axis 0. Ops hwsim cannot count raise :class:`UnsupportedOpError` unless
+    ``on_unsupported="warn"``, which lists them in ``unsupported`` instead.
     """
-    raw = read_model(source)
+    raw = read_model(with_zoo_batch(source, batch))
     model = raw.model
+    if batch is not None and not _is_zoo(source):
+        dims = {**batch_dims(model.graph, batch, raw.name), **(dims or {})}
     opsets = {(o.domain if o.domain != "ai.onnx" else ""): o.version for o in model.opset_import}
     unsupported = _unsupported(model.graph, opsets)
     if unsupported and on_unsupported == "raise":
@@ -79,6 +83,19 @@ def load_model(
         outputs=tuple(TensorInfo(o.name, env.shapes[o.name], env.dtypes[o.name]) for o in model.graph.output),
         opsets=opsets, unsupported=tuple(unsupported), notes=tuple(notes),
     )
+
+
+def _is_zoo(source: object) -> bool:
+    return isinstance(source, str) and source.startswith("zoo:")
+
+
+def with_zoo_batch(source, batch: int | None):
+    """``source`` with ``batch=N`` set in its query when it is a zoo URI (files: unchanged)."""
+    if batch is None or not _is_zoo(source):
+        return source
+    name, _, query = source.partition("?")
+    parts = [p for p in query.split("&") if p and not p.startswith("batch=")]
+    return f"{name}?{'&'.join(parts + [f'batch={batch}'])}"
 
 
 def _unsupported(graph: onnx.GraphProto, opsets: Mapping[str, int]) -> list[tuple[str, int]]:

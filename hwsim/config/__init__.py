@@ -1,0 +1,1 @@
+"""Configuration: pydantic models of devices, economics and scenarios, and the YAML loader."""

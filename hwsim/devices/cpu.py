@@ -1,0 +1,117 @@
+"""Multi-core CPU model: SIMD peaks per dtype, cache-aware bandwidth, per-op dispatch overhead.
+
+Per op (one row of a :class:`WorkTable`, vectorised over rows):
+
+* ``peak_flops_per_s(dtype) = cores × (simd_bits / 32) × fma_units × 2 × freq_hz × dtype_speedup[dtype]``
+  (fp32 FMA lanes × 2 FLOPs per FMA; int8 VNNI = 4, fp64 = 0.5, ...). Index/bool dtypes on ops
+  that do a little arithmetic run at the fp32 rate; a dtype absent from ``dtype_speedup`` raises
+  :class:`UnsupportedDtypeError` naming it.
+* ``compute_s = flops / (peak × eff(kind, flops per repeat))`` (the spec's saturating curve).
+* ``memory_s = bytes / bw``: the op's working set ``(bytes_read + bytes_written) / repeat`` picks the
+  smallest cache level that holds it (its aggregate bandwidth), else DRAM at
+  ``mem_bw_bytes_per_s × mem_efficiency``. The data is assumed resident in that level (produced
+  by the previous op or reused across repeats); cold misses are not modelled (calibration).
+* ``overhead_s = dispatch_overhead_s × repeat`` for every op with work (zero-work rows cost nothing).
+* ``latency_s = max(compute_s, memory_s) + overhead_s`` (:func:`roofline`); energy from
+  :func:`dynamic_energy` with DRAM bytes at ``dram_byte_j`` and cache bytes at ``sram_byte_j``.
+* Rows the counter could not count (``supported`` = 0) get bound UNSUPPORTED and NaN latency and
+  energy: never zero.
+
+The helpers :func:`zero_work_rows`, :func:`working_set_bytes` and :func:`assemble_costs` are
+shared with :mod:`hwsim.devices.gpu`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.config.devices import CpuSpec, DeviceSpecBase
+from hwsim.devices.base import (
+    Bound, CostTable, dtype_peaks, dynamic_energy, efficiency, roofline, unsupported_rows, utilization,
+)
+from hwsim.ops.work import WorkTable
+
+
+def zero_work_rows(table: WorkTable) -> np.ndarray:
+    """Rows with neither arithmetic nor bytes (folded constants, Reshape, Identity...): free."""
+    c = table.columns
+    return (c["flops"] <= 0) & (c["bytes_read"] + c["bytes_written"] <= 0)
+
+
+def working_set_bytes(table: WorkTable) -> np.ndarray:
+    """Bytes one execution of the op touches: (bytes_read + bytes_written) / repeat."""
+    c = table.columns
+    return (c["bytes_read"] + c["bytes_written"]) / np.maximum(c["repeat"], 1.0)
+
+
+def safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0 (rows without arithmetic have no peak)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def assemble_costs(spec: DeviceSpecBase, table: WorkTable, parts: dict[str, np.ndarray],
+                   notes: tuple[str, ...] = ()) -> CostTable:
+    """CostTable from ``parts`` (compute_s, memory_s, overhead_s, dram_bytes, sram_bytes, macs, peak).
+
+    Latency by :func:`roofline`, energy by :func:`dynamic_energy` (``macs`` = MACs executed),
+    utilisation by :func:`utilization`; unsupported rows get NaN latency/energy and bound
+    UNSUPPORTED.
+    """
+    compute, memory, overhead = parts["compute_s"], parts["memory_s"], parts["overhead_s"]
+    latency, bound = roofline(compute, memory, overhead)
+    energy = dynamic_energy(spec, table, parts["dram_bytes"], parts["sram_bytes"], macs=parts["macs"])
+    util = utilization(table, latency, parts["peak"])
+    bad = unsupported_rows(table)
+    if bad.any():
+        latency, energy, compute, memory, overhead = (
+            np.where(bad, np.nan, a) for a in (latency, energy, compute, memory, overhead))
+        bound[bad] = Bound.UNSUPPORTED
+        util = np.where(bad, 0.0, util)
+    return CostTable(latency_s=latency, compute_s=compute, memory_s=memory, overhead_s=overhead,
+                     energy_j=energy, bound=bound, utilization=util, peak_flops_per_s=parts["peak"],
+                     notes=notes)
+
+
+def cpu_peaks_flops_per_s(spec: CpuSpec) -> dict[str, float]:
+    """Peak FLOP/s per dtype: cores × simd_bits/32 × fma_units × 2 × freq_hz × dtype_speedup."""
+    fp32 = spec.cores * (spec.simd_bits / 32) * spec.fma_units * 2 * spec.freq_hz
+    return {dtype: fp32 * speedup for dtype, speedup in spec.dtype_speedup.items()}
+
+
+def level_bandwidth(spec: CpuSpec, ws_bytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bandwidth in bytes/s, from_dram bool) per row: smallest cache level holding the working set."""
+    bw = np.full(len(ws_bytes), spec.mem_bw_bytes_per_s * spec.mem_efficiency)
+    from_dram = np.ones(len(ws_bytes), dtype=bool)
+    for level in sorted(spec.caches, key=lambda lv: lv.bytes, reverse=True):
+        fits = ws_bytes <= level.bytes
+        bw[fits] = level.bw_bytes_per_s
+        from_dram[fits] = False
+    return bw, from_dram
+
+
+class CpuModel:
+    """Prices a WorkTable on a :class:`CpuSpec` (see the module docstring for the formulas)."""
+
+    kind = "cpu"
+
+    def __init__(self, spec: CpuSpec) -> None:
+        self.spec = spec
+
+    def supports(self, table: WorkTable) -> np.ndarray:
+        """Every counted op runs on the CPU; only uncounted rows are refused."""
+        return ~unsupported_rows(table)
+
+    def price(self, table: WorkTable) -> CostTable:
+        """Per-op latency, energy, bound and utilisation of ``table`` on this CPU."""
+        spec, c = self.spec, table.columns
+        peak = dtype_peaks(table, cpu_peaks_flops_per_s(spec), spec.name, default="fp32",
+                           mask=~unsupported_rows(table))
+        compute = safe_div(c["flops"], peak * efficiency(spec, table))
+        moved = c["bytes_read"] + c["bytes_written"]
+        bw, from_dram = level_bandwidth(spec, working_set_bytes(table))
+        overhead = np.where(zero_work_rows(table), 0.0, spec.dispatch_overhead_s * np.maximum(c["repeat"], 1.0))
+        parts = {"compute_s": compute, "memory_s": moved / bw, "overhead_s": overhead,
+                 "dram_bytes": np.where(from_dram, moved, 0.0), "sram_bytes": np.where(from_dram, 0.0, moved),
+                 "macs": c["macs"], "peak": peak}
+        return assemble_costs(spec, table, parts)

@@ -1,0 +1,129 @@
+"""Roll one device's per-op costs up into a result: time, energy, power, dollars, CO2, memory.
+
+Latency is the sum of op latencies (one op at a time; overlapping schedules arrive with the
+schedule module). Energy = dynamic op energy + power_idle_w × latency. Average power above
+the TDP is reported as a note (the energy model or the op mix is then suspect).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hwsim.config.economics import Economics
+from hwsim.devices.base import Bound, CostTable, DeviceModel
+from hwsim.economics import run_cost
+from hwsim.graph.memory import footprint_bytes
+from hwsim.ops.work import WorkTable
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """The cost of one inference of a model on one device (SI units)."""
+
+    device: str
+    kind: str
+    latency_s: float
+    throughput_per_s: float
+    energy_j: float
+    avg_power_w: float
+    usd: float
+    co2_g: float
+    utilization: float
+    bound_share: dict[str, float]
+    fits_in_memory: bool
+    devices_needed: int
+    memory_bytes: dict[str, float]
+    unsupported_ops: list[dict[str, Any]]
+    cost_basis: str
+    notes: tuple[str, ...] = ()
+    costs: CostTable | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self, table: WorkTable | None = None) -> dict[str, Any]:
+        """JSON-ready dict; with ``table``, an ``ops`` list of per-op costs is added."""
+        out = {k: getattr(self, k) for k in (
+            "device", "kind", "latency_s", "throughput_per_s", "energy_j", "avg_power_w", "usd", "co2_g",
+            "utilization", "bound_share", "fits_in_memory", "devices_needed", "memory_bytes",
+            "unsupported_ops", "cost_basis")}
+        out["notes"] = list(self.notes)
+        if table is not None and self.costs is not None:
+            out["ops"] = per_op_rows(table, self.costs)
+        return out
+
+
+def per_op_rows(table: WorkTable, costs: CostTable) -> list[dict[str, Any]]:
+    """One dict per op: name, op_type, latency and its parts, energy, bound."""
+    rows = []
+    for i in range(len(table)):
+        rows.append({
+            "name": str(table.name[i]), "op_type": str(table.op_type[i]),
+            "latency_s": _num(costs.latency_s[i]), "compute_s": _num(costs.compute_s[i]),
+            "memory_s": _num(costs.memory_s[i]), "overhead_s": _num(costs.overhead_s[i]),
+            "energy_j": _num(costs.energy_j[i]), "bound": Bound(int(costs.bound[i])).label,
+        })
+    return rows
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def price_on(table: WorkTable, device: DeviceModel, econ: Economics | None = None, batch: int = 1) -> DeviceResult:
+    """Price ``table`` (one inference of ``batch`` samples) on ``device``."""
+    econ = econ or Economics()
+    spec = device.spec
+    costs = device.price(table)
+    priced = ~np.isnan(costs.latency_s)
+    latency = float(costs.latency_s[priced].sum())
+    energy = float(costs.energy_j[priced].sum()) + spec.power_idle_w * latency
+    power = energy / latency if latency > 0 else 0.0
+    mem = footprint_bytes(table)
+    needed = _devices_needed(device, table, mem["total"])
+    cost = run_cost(spec, econ, latency, energy)
+    notes = list(costs.notes) + _power_notes(spec, power) + _unpriced_notes(table, priced)
+    return DeviceResult(
+        device=spec.name, kind=spec.kind, latency_s=latency,
+        throughput_per_s=batch / latency if latency > 0 else math.inf, energy_j=energy, avg_power_w=power,
+        usd=cost.usd, co2_g=cost.co2_g, utilization=_utilization(table, costs, latency, priced),
+        bound_share=costs.bound_share(), fits_in_memory=needed <= 1, devices_needed=needed,
+        memory_bytes=mem, unsupported_ops=_unsupported(table, priced), cost_basis=cost.basis,
+        notes=tuple(notes), costs=costs,
+    )
+
+
+def _devices_needed(device: DeviceModel, table: WorkTable, total_bytes: float) -> int:
+    custom = getattr(device, "devices_needed", None)
+    if custom is not None:
+        return int(custom(table))
+    return max(1, math.ceil(total_bytes / device.spec.mem_bytes))
+
+
+def _utilization(table: WorkTable, costs: CostTable, latency: float, priced: np.ndarray) -> float:
+    """Achieved FLOP/s over the FLOP-weighted peak of the ops that ran."""
+    flops = table.columns["flops"][priced]
+    peak = costs.peak_flops_per_s[priced]
+    total = flops.sum()
+    if latency <= 0 or total <= 0:
+        return 0.0
+    weighted_peak = float((flops * peak).sum() / total)
+    return float(total / latency / weighted_peak) if weighted_peak > 0 else 0.0
+
+
+def _power_notes(spec: Any, power: float) -> list[str]:
+    if power > spec.tdp_w * 1.0001:
+        return [f"average power {power:.1f} W exceeds the TDP {spec.tdp_w:.0f} W: the energy figures "
+                "are suspect (or the device would throttle)"]
+    return []
+
+
+def _unpriced_notes(table: WorkTable, priced: np.ndarray) -> list[str]:
+    n = int((~priced).sum())
+    return [f"{n} op(s) could not be priced and are EXCLUDED from latency and energy"] if n else []
+
+
+def _unsupported(table: WorkTable, priced: np.ndarray) -> list[dict[str, Any]]:
+    types, counts = np.unique(table.op_type[~priced].astype(str), return_counts=True) if (~priced).any() else ([], [])
+    return [{"op_type": str(t), "count": int(c)} for t, c in zip(types, counts)]

@@ -1,0 +1,1 @@
+"""Workload transforms: pure functions WorkTable -> WorkTable (training, sparsity, dtype...)."""
