@@ -91,6 +91,13 @@ def _load(args: argparse.Namespace):
     return load_model(args.model, dims, shapes, args.on_unsupported, batch=batch)
 
 
+def _console():
+    """A stdout console: the terminal's width, or 160 columns when writing to a pipe or file."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     """`hwsim inspect`: the work report of one model."""
     from rich.console import Console
@@ -109,7 +116,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(doc, indent=1) + "\n")
     else:
         doc = inspect_document(model, table, args.top or 15)
-        render_tables(doc, Console(), args.top or 15)
+        render_tables(doc, _console(), args.top or 15)
     return 0
 
 
@@ -123,7 +130,6 @@ def cmd_zoo(args: argparse.Namespace) -> int:
                  "published": dict(e.published), "description": e.description} for e in entries]
         sys.stdout.write(json.dumps(rows, indent=1) + "\n")
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     tab = Table(title="hwsim model zoo (use as zoo:NAME?batch=N&seq=N)")
@@ -131,7 +137,7 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         tab.add_column(col)
     for e in entries:
         tab.add_row(e.name, e.family, ", ".join(f"{k}={v}" for k, v in e.defaults.items()), e.description)
-    Console().print(tab)
+    _console().print(tab)
     return 0
 
 
@@ -172,7 +178,7 @@ def cmd_price(args: argparse.Namespace) -> int:
         doc = price_document(model.name, results, table, args.per_op, assumptions)
         sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False, default=_json_default) + "\n")
         return 0
-    console = Console()
+    console = _console()
     render_price(results, console, f"{model.name} (batch {args.batch or 1}{', ' + args.dtype if args.dtype else ''})")
     for r in results:
         if args.explain:
@@ -196,7 +202,6 @@ def cmd_devices(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, indent=1) + "\n")
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     tab = Table(title="hwsim device library (--device NAME)")
@@ -204,7 +209,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
         tab.add_column(col)
     for r in rows:
         tab.add_row(r["name"], r["kind"], r["peak"], r["memory"], r["bandwidth"], r["tdp"], r["price"], r["description"])
-    Console().print(tab)
+    _console().print(tab)
     return 0
 
 

@@ -48,6 +48,7 @@ class DeviceResult:
             "device", "kind", "latency_s", "throughput_per_s", "energy_j", "avg_power_w", "usd", "co2_g",
             "utilization", "bound_share", "fits_in_memory", "devices_needed", "memory_bytes",
             "unsupported_ops", "cost_basis")}
+        out["usd"] = _num(self.usd)
         out["notes"] = list(self.notes)
         if table is not None and self.costs is not None:
             out["ops"] = per_op_rows(table, self.costs)
@@ -83,7 +84,9 @@ def price_on(table: WorkTable, device: DeviceModel, econ: Economics | None = Non
     mem = footprint_bytes(table)
     needed = _devices_needed(device, table, mem["total"])
     cost = run_cost(spec, econ, latency, energy)
-    notes = list(costs.notes) + _power_notes(spec, power) + _unpriced_notes(table, priced)
+    on_chip = priced & (costs.bound != Bound.OFFLOAD)
+    chip_power = (float(costs.energy_j[on_chip].sum()) + spec.power_idle_w * latency) / latency if latency > 0 else 0.0
+    notes = list(costs.notes) + _power_notes(spec, chip_power, needed) + _unpriced_notes(table, priced)
     return DeviceResult(
         device=spec.name, kind=spec.kind, latency_s=latency,
         throughput_per_s=batch / latency if latency > 0 else math.inf, energy_j=energy, avg_power_w=power,
@@ -112,10 +115,13 @@ def _utilization(table: WorkTable, costs: CostTable, latency: float, priced: np.
     return float(total / latency / weighted_peak) if weighted_peak > 0 else 0.0
 
 
-def _power_notes(spec: Any, power: float) -> list[str]:
-    if power > spec.tdp_w * 1.0001:
-        return [f"average power {power:.1f} W exceeds the TDP {spec.tdp_w:.0f} W: the energy figures "
-                "are suspect (or the device would throttle)"]
+def _power_notes(spec: Any, power: float, devices: int) -> list[str]:
+    """A note when the average power of the device's own work (offloaded work excluded;
+    off-chip DRAM energy included) exceeds the TDP of the ``devices`` it needs."""
+    limit = spec.tdp_w * devices
+    if power > limit * 1.0001:
+        return [f"average power of the device's own work {power:.3g} W exceeds the TDP of {devices} device(s), "
+                f"{limit:.3g} W: the energy figures are suspect, or the device would throttle"]
     return []
 
 

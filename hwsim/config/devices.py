@@ -159,6 +159,7 @@ class SparseSpec(DeviceSpecBase):
     skip_zero_activations: bool = Field(description="PEs skip zero activations (dynamic sparsity)")
     weight_bits: PositiveInt = Field(description="stored bits per non-zero weight value")
     index_bits: NonNeg = Field(description="index bits stored per non-zero weight (relative or absolute)")
+    pointer_bits: NonNeg = Field(default=0, description="bits of each per-PE column pointer of a compressed (CSC) weight matrix; 0 = no pointer array (EIE: 16)")
     load_balance: Fraction = Field(description="average PE utilisation under the zero pattern (work imbalance across PEs)")
     sram_bytes: PositiveFloat = Field(description="on-chip weight storage (bytes); weights beyond it stream from DRAM")
     vector_flops_per_s: PositiveFloat = Field(description="throughput for non-MAC work (FLOP/s)")

@@ -73,10 +73,17 @@ def parse_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
     return data, (_line_map(node) if node is not None else {})
 
 
-def validation_message(exc: ValidationError, where: str, lines: dict[str, int], prefix: str = "") -> str:
-    """One line naming the first invalid field, its YAML line and pydantic's reason."""
+def validation_message(exc: ValidationError, where: str, lines: dict[str, int], prefix: str = "",
+                       tags: tuple[str, ...] = ()) -> str:
+    """One line naming the first invalid field, its YAML line and pydantic's reason.
+
+    ``tags``: discriminator values pydantic puts first in an error's location (a union's
+    branch name, e.g. the device kind); they are not YAML keys and are dropped.
+    """
     err = exc.errors()[0]
     loc = [str(x) for x in err["loc"] if not str(x).startswith("function-")]
+    if loc and loc[0] in tags:
+        loc = loc[1:]
     path = ".".join(([prefix] if prefix else []) + loc)
     line = _nearest_line(path, lines)
     reason = err["msg"]

@@ -95,7 +95,8 @@ def efficiency(spec: DeviceSpecBase, table: WorkTable) -> np.ndarray:
             continue
         curve = spec.kind_efficiency(kind)
         w = flops[mask]
-        eff[mask] = curve.peak_fraction * np.where(w > 0, w / (w + curve.half_work_flops), 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            eff[mask] = curve.peak_fraction * np.where(w > 0, w / (w + curve.half_work_flops), 1.0)
     return np.maximum(eff, 1e-9)
 
 
@@ -137,9 +138,16 @@ def dynamic_energy(spec: DeviceSpecBase, table: WorkTable, dram_bytes: np.ndarra
     e = spec.energy
     macs = table.columns["macs"] if macs is None else macs
     other = np.maximum(table.columns["flops"] - 2 * table.columns["macs"], 0.0)
-    e_mac = np.array([e.mac_j.get(d, e.mac_j.get("fp32", 0.0)) for d in table.dtype]) if len(table) else np.zeros(0)
-    e_op = np.array([e.op_j.get(d, e.op_j.get("fp32", 0.0)) for d in table.dtype]) if len(table) else np.zeros(0)
+    e_mac, e_op = _per_dtype(table.dtype, e.mac_j), _per_dtype(table.dtype, e.op_j)
     return macs * e_mac + other * e_op + dram_bytes * e.dram_byte_j + sram_bytes * e.sram_byte_j
+
+
+def _per_dtype(dtypes: np.ndarray, joules: dict[str, float]) -> np.ndarray:
+    """``joules[dtype]`` per row (fp32's figure for dtypes the table lacks, else 0); one pass per distinct dtype."""
+    out = np.empty(len(dtypes))
+    for d in set(dtypes.tolist()):
+        out[dtypes == d] = joules.get(d, joules.get("fp32", 0.0))
+    return out
 
 
 def roofline(compute_s: np.ndarray, memory_s: np.ndarray, overhead_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,17 +33,17 @@ _GEMM = (int(WorkKind.MATMUL), int(WorkKind.CONV))
 
 def tensor_parallel(table: WorkTable, tp: int) -> tuple[WorkTable, np.ndarray]:
     """(one rank's table, mask of row-parallel GEMMs whose outputs are all-reduced)."""
-    weighted = np.isin(table.kind, _GEMM) & (table.columns["weight_bytes"] > 0)
+    weighted = np.isin(table.kind, _GEMM) & (table.columns["const_bytes"] > 0)
     order = np.cumsum(weighted)
     row_parallel = weighted & (order % 2 == 0)
     if tp == 1:
         return table, np.zeros(len(table), dtype=bool)
     c = dict(table.columns)
     share = np.where(weighted, 1.0 / tp, 1.0)
-    acts_in = c["bytes_read"] - c["weight_bytes"]
-    for key in ("flops", "macs", "params", "weight_bytes"):
+    acts_in = c["bytes_read"] - c["const_bytes"]
+    for key in ("flops", "macs", "params", "weight_bytes", "const_bytes"):
         c[key] = c[key] * share
-    c["bytes_read"] = acts_in + c["weight_bytes"]
+    c["bytes_read"] = acts_in + c["const_bytes"]
     c["bytes_written"] = np.where(weighted & ~row_parallel, c["bytes_written"] / tp, c["bytes_written"])
     c["gemm_n"] = np.where(weighted, np.ceil(c["gemm_n"] / tp), c["gemm_n"])
     return dataclasses.replace(table, columns=c), row_parallel
@@ -67,8 +67,8 @@ def price_cluster(table: WorkTable, cluster: ClusterSpec, econ: Economics | None
     rank_table, row_par = tensor_parallel(table, cluster.tp)
     costs = device.price(rank_table)
     lat = np.nan_to_num(costs.latency_s)
-    ar = all_reduce_s(table.columns["bytes_written"] * row_par, cluster.tp, cluster.link_bw_bytes_per_s,
-                      cluster.link_latency_s, cluster.topology)
+    ar = np.where(row_par, all_reduce_s(table.columns["bytes_written"], cluster.tp, cluster.link_bw_bytes_per_s,
+                                        cluster.link_latency_s, cluster.topology), 0.0)
     op_time = lat + ar
     stages = pipeline_stages(op_time, cluster.pp)
     stage_s = np.bincount(stages, weights=op_time, minlength=cluster.pp)

@@ -17,7 +17,7 @@ Per op (one row of a :class:`WorkTable`, vectorised over rows):
 * Rows the counter could not count (``supported`` = 0) get bound UNSUPPORTED and NaN latency and
   energy: never zero.
 
-The helpers :func:`zero_work_rows`, :func:`working_set_bytes` and :func:`assemble_costs` are
+The helpers :func:`zero_work_rows`, :func:`safe_div` and :func:`assemble_costs` are
 shared with :mod:`hwsim.devices.gpu`.
 """
 
@@ -27,7 +27,14 @@ import numpy as np
 
 from hwsim.config.devices import CpuSpec, DeviceSpecBase
 from hwsim.devices.base import (
-    Bound, CostTable, dtype_peaks, dynamic_energy, efficiency, roofline, unsupported_rows, utilization,
+    Bound,
+    CostTable,
+    dtype_peaks,
+    dynamic_energy,
+    efficiency,
+    roofline,
+    unsupported_rows,
+    utilization,
 )
 from hwsim.ops.work import WorkTable
 

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from hwsim.config.devices import DeviceSpec
+from hwsim.config.devices import DEVICE_KINDS, DeviceSpec
 from hwsim.config.loader import load_yaml, validation_message
 from hwsim.devices.energy import ENERGY_SOURCE, table_at_node
 from hwsim.errors import ConfigError
@@ -122,7 +122,7 @@ def validate_spec(data: dict, where: str, lines: dict[str, int] | None = None) -
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        raise ConfigError(validation_message(exc, where, lines or {})) from None
+        raise ConfigError(validation_message(exc, where, lines or {}, tags=DEVICE_KINDS)) from None
 
 
 def load_device_spec(ref: str, overrides: Mapping[str, Any] | None = None) -> DeviceSpec:

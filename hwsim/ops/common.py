@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from hwsim.graph.dtypes import PARAM_DTYPES
 from hwsim.graph.opnode import OpNode, TensorInfo
 from hwsim.ops.work import OpWork, WorkKind
 
@@ -88,29 +89,35 @@ def make_work(
     notes: tuple[str, ...] = (),
 ) -> OpWork:
     """Assemble an :class:`OpWork` with the project-wide byte and parameter conventions."""
-    params, wbytes = _param_terms(node, buffer_slots, control_slots)
+    params, wbytes, const = _param_terms(node, buffer_slots, control_slots)
     return OpWork(
         kind=kind, flops=float(flops), macs=float(macs),
         bytes_read=in_bytes(node) if bytes_read is None else float(bytes_read),
         bytes_written=out_bytes(node) if bytes_written is None else float(bytes_written),
-        params=params, weight_bytes=wbytes, gemm=gemm,
+        params=params, weight_bytes=wbytes, const_bytes=const, gemm=gemm,
         weight_density=weight_density(node, density_slots) if density_slots else 1.0,
         dtype=compute_dtype(node), notes=notes,
     )
 
 
-def _param_terms(node: OpNode, buffer_slots: Iterable[int], control_slots: Iterable[int]) -> tuple[int, float]:
-    """(params, weight bytes): parameters of every owned input except buffers and control
-    inputs; buffers add bytes only."""
-    params, wbytes = 0, 0.0
+def _param_terms(node: OpNode, buffer_slots: Iterable[int], control_slots: Iterable[int]) -> tuple[int, float, float]:
+    """(params, weight bytes, constant bytes): parameters of every owned input except buffers
+    and control inputs; buffers add bytes only; constant bytes count every weight-like constant
+    input (owned or not, buffers included, control inputs excluded)."""
+    params, wbytes, const = 0, 0.0, 0.0
     skip = frozenset(buffer_slots) | frozenset(control_slots) if (buffer_slots or control_slots) else ()
+    control = frozenset(control_slots) if control_slots else ()
     for i, t in enumerate(node.inputs):
-        if t is not None and t.param_numel and i not in skip:
+        if t is None or not t.const:
+            continue
+        if i not in control and t.dtype in PARAM_DTYPES and t.numel > 1:
+            const += t.nbytes
+        if t.param_numel and i not in skip:
             params += t.param_numel
             wbytes += t.param_bytes
     if buffer_slots:
         wbytes += owned_buffer_bytes(node, buffer_slots)
-    return params, wbytes
+    return params, wbytes, const
 
 
 def prod(values: Iterable[int]) -> int:

@@ -42,7 +42,9 @@ class OpWork:
 
     ``macs``: multiply-accumulates (matmul-like ops). ``flops``: all floating/integer arithmetic,
     2 per MAC plus everything else (activations, normalisation...). Bytes in bytes; ``params``
-    in elements. ``gemm``: (batch, m, n, k) or None. Densities are non-zero fractions in (0, 1].
+    in elements; ``weight_bytes`` the parameters (and buffers) this op owns, ``const_bytes``
+    every constant weight-like input it reads, owned or shared (what a device must hold or
+    shard to run it). ``gemm``: (batch, m, n, k) or None. Densities are non-zero fractions in (0, 1].
     """
 
     kind: WorkKind
@@ -52,6 +54,7 @@ class OpWork:
     bytes_written: float = 0.0
     params: int = 0
     weight_bytes: float = 0.0
+    const_bytes: float = 0.0
     gemm: tuple[int, int, int, int] | None = None
     weight_density: float = 1.0
     act_density: float = 1.0
@@ -68,7 +71,7 @@ class OpWork:
             bytes_read=self.bytes_read + other.bytes_read,
             bytes_written=self.bytes_written + other.bytes_written,
             params=self.params + other.params, weight_bytes=self.weight_bytes + other.weight_bytes,
-            gemm=big.gemm, weight_density=wd, act_density=big.act_density, dtype=big.dtype,
+            const_bytes=self.const_bytes + other.const_bytes, gemm=big.gemm, weight_density=wd, act_density=big.act_density, dtype=big.dtype,
             notes=self.notes + other.notes,
         )
 
@@ -79,7 +82,7 @@ class OpWork:
         return OpWork(
             kind=self.kind, flops=self.flops * times, macs=self.macs * times,
             bytes_read=self.bytes_read * times, bytes_written=self.bytes_written * times,
-            params=self.params, weight_bytes=self.weight_bytes, gemm=self.gemm,
+            params=self.params, weight_bytes=self.weight_bytes, const_bytes=self.const_bytes, gemm=self.gemm,
             weight_density=self.weight_density, act_density=self.act_density, dtype=self.dtype,
             notes=self.notes,
         )
@@ -92,7 +95,7 @@ class OpWork:
 
 
 NUMERIC_COLUMNS = (
-    "flops", "macs", "bytes_read", "bytes_written", "params", "weight_bytes",
+    "flops", "macs", "bytes_read", "bytes_written", "params", "weight_bytes", "const_bytes",
     "gemm_batch", "gemm_m", "gemm_n", "gemm_k", "weight_density", "act_density", "repeat",
     "supported",
 )
@@ -137,6 +140,7 @@ class WorkTable:
             "flops": [w.flops for w in works], "macs": [w.macs for w in works],
             "bytes_read": [w.bytes_read for w in works], "bytes_written": [w.bytes_written for w in works],
             "params": [w.params for w in works], "weight_bytes": [w.weight_bytes for w in works],
+            "const_bytes": [w.const_bytes for w in works],
             "gemm_batch": [g[0] for g in gemms], "gemm_m": [g[1] for g in gemms],
             "gemm_n": [g[2] for g in gemms], "gemm_k": [g[3] for g in gemms],
             "weight_density": [w.weight_density for w in works],

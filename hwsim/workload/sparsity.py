@@ -25,7 +25,7 @@ def declare_density(table: WorkTable, weight: float | None = None, activation: f
             raise ConfigError(f"{label} {value} must be in (0, 1]")
     cols = dict(table.columns)
     gemm = np.isin(table.kind, [int(k) for k in _GEMM_KINDS])
-    has_weights = gemm & (cols["params"] > 0)
+    has_weights = gemm & (cols["const_bytes"] > 0)
     if weight is not None:
         cols["weight_density"] = np.where(has_weights, weight, cols["weight_density"])
     if activation is not None:

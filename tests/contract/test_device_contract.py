@@ -32,7 +32,7 @@ RESOURCES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def table_of(uri: str):
     return hwsim.count_work(hwsim.load_model(uri))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from hwsim.config.economics import SECONDS_PER_YEAR, Economics
 from hwsim.economics import run_cost
-from hwsim.errors import ConfigError
 
 
 class _Spec:
@@ -30,14 +31,15 @@ def test_rental_includes_power():
     assert cost.co2_g == pytest.approx(2.0 * 1.58 * 367)
 
 
-def test_missing_prices_are_an_error():
+def test_missing_prices_give_no_dollars_not_a_guess():
     class Bare:
         name = "bare"
         price_usd = None
         rental_usd_per_hour = None
 
-    with pytest.raises(ConfigError, match="neither price_usd nor rental"):
-        run_cost(Bare(), Economics(), 1.0, 1.0)
+    cost = run_cost(Bare(), Economics(), 1.0, 3.6e6)
+    assert math.isnan(cost.usd) and "dollars not computed" in cost.basis
+    assert cost.co2_g == pytest.approx(1.58 * 367)
 
 
 @pytest.mark.parametrize("field,value", [("pue", 0.9), ("utilization", 0.0), ("lifetime_years", 0), ("extra", 1)])

@@ -42,7 +42,7 @@ def test_cast_rejects_unknown_dtype(bert):
 def test_declare_density_only_on_weighted_gemms(bert):
     out = declare_density(bert, weight=0.1, activation=0.5)
     gemm = np.isin(bert.kind, [int(WorkKind.MATMUL), int(WorkKind.CONV)])
-    weighted = gemm & (bert.columns["params"] > 0)
+    weighted = gemm & (bert.columns["const_bytes"] > 0)
     assert np.all(out.columns["weight_density"][weighted] == 0.1)
     assert np.all(out.columns["weight_density"][~weighted] == bert.columns["weight_density"][~weighted])
     assert np.all(out.columns["act_density"][gemm] == 0.5)

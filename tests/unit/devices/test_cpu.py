@@ -1,0 +1,135 @@
+"""CpuModel: peaks per dtype, cache-level selection, overhead, unsupported rows, shipped YAMLs."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import hwsim
+from hwsim.config.devices import undocumented_fields
+from hwsim.devices import make_device
+from hwsim.devices.base import Bound, UnsupportedDtypeError
+from hwsim.devices.cpu import cpu_peaks_flops_per_s
+from hwsim.devices.library import load_device_spec, raw_spec
+from hwsim.ops.work import OpWork, WorkKind, WorkTable
+
+CPU_DEVICES = ("xeon-8380", "epyc-9654", "cpu-generic")
+
+
+def table(*works: OpWork, repeat: float = 1.0, supported: float = 1.0) -> WorkTable:
+    """A WorkTable with one row per work."""
+    rows = [(f"op{i}", "X", "", (), repeat, w, supported) for i, w in enumerate(works)]
+    return WorkTable.from_rows(rows, nx.DiGraph())
+
+
+def elementwise(n: float, dtype: str = "fp32", elem_bytes: float = 4.0) -> OpWork:
+    """A unary op on n elements: 1 FLOP per element, n in and n out."""
+    return OpWork(kind=WorkKind.ELEMENTWISE, flops=n, bytes_read=n * elem_bytes, bytes_written=n * elem_bytes,
+                  dtype=dtype)
+
+
+def ideal(name: str, **extra):
+    """Device with ideal efficiency curves (peak_fraction 1, half_work 0) for exact arithmetic."""
+    over = {f"efficiency.{k}.{f}": v for k in ("matmul", "elementwise")
+            for f, v in (("peak_fraction", 1.0), ("half_work_flops", 0.0))}
+    return make_device(load_device_spec(name, {**over, **extra}))
+
+
+def test_xeon_peaks_by_hand():
+    spec = load_device_spec("xeon-8380")
+    fp32 = 40 * (512 / 32) * 2 * 2 * 2.3e9  # cores × lanes × FMA units × 2 FLOP × Hz = 5.888 TFLOP/s
+    peaks = cpu_peaks_flops_per_s(spec)
+    assert peaks["fp32"] == pytest.approx(fp32)
+    assert peaks["fp64"] == pytest.approx(fp32 / 2)
+    assert peaks["int8"] == pytest.approx(4 * fp32)
+    assert "bf16" not in peaks
+
+
+def test_epyc_fp32_peak_matches_hardware_facts():
+    # hardware_facts 1c: 96 cores × 32 FLOP/cycle × 2.4 GHz = 7.37 TFLOP/s
+    assert cpu_peaks_flops_per_s(load_device_spec("epyc-9654"))["fp32"] == pytest.approx(7.3728e12)
+
+
+def test_dtype_selects_peak_and_missing_dtype_raises():
+    dev = ideal("xeon-8380")
+    gemm = dict(kind=WorkKind.MATMUL, flops=2e9, macs=1e9, bytes_read=1e3, bytes_written=1e3, gemm=(1, 1000, 1000, 1000))
+    cost = dev.price(table(OpWork(dtype="fp32", **gemm), OpWork(dtype="int8", **gemm), OpWork(dtype="fp64", **gemm)))
+    assert cost.peak_flops_per_s.tolist() == pytest.approx([5.888e12, 4 * 5.888e12, 5.888e12 / 2])
+    assert cost.compute_s[0] == pytest.approx(2e9 / 5.888e12)
+    with pytest.raises(UnsupportedDtypeError, match="bf16"):
+        dev.price(table(OpWork(dtype="bf16", **gemm)))
+
+
+def test_index_dtype_falls_back_to_fp32():
+    cost = ideal("xeon-8380").price(table(elementwise(1e3, dtype="int64", elem_bytes=8)))
+    assert cost.peak_flops_per_s[0] == pytest.approx(5.888e12)
+
+
+@pytest.mark.parametrize(("n_elems", "level_bw"), [
+    (1.25e6, 5.888e12),            # 10 MB working set: > L1d (1.875 MiB), fits L2 (50 MiB)
+    (12.5e6, 204.8e9 * 0.8),       # 100 MB: spills L3 (60 MiB) to DRAM at bw × mem_efficiency
+])
+def test_cache_level_selection(n_elems, level_bw):
+    dev = ideal("xeon-8380")
+    cost = dev.price(table(elementwise(n_elems)))
+    moved = 8 * n_elems
+    assert cost.memory_s[0] == pytest.approx(moved / level_bw)
+    e = dev.spec.energy
+    per_byte = e.dram_byte_j if level_bw < 1e12 else e.sram_byte_j
+    assert cost.energy_j[0] == pytest.approx(n_elems * e.op_j["fp32"] + moved * per_byte)
+
+
+def test_memory_bound_op_latency_by_hand():
+    dev = ideal("xeon-8380")
+    n = 12.5e6
+    cost = dev.price(table(elementwise(n)))
+    assert cost.bound[0] == Bound.MEMORY
+    assert cost.latency_s[0] == pytest.approx(8 * n / (204.8e9 * 0.8) + 2e-6)
+
+
+def test_tiny_op_is_overhead_bound_and_repeat_scales_overhead():
+    dev = make_device(load_device_spec("xeon-8380"))
+    cost = dev.price(table(elementwise(4)))
+    assert cost.bound[0] == Bound.OVERHEAD
+    looped = dev.price(table(elementwise(4 * 10), repeat=10))
+    assert looped.overhead_s[0] == pytest.approx(10 * 2e-6)
+
+
+def test_zero_work_is_free_and_unsupported_is_nan():
+    dev = make_device(load_device_spec("xeon-8380"))
+    cost = dev.price(table(OpWork(kind=WorkKind.NONE)))
+    assert cost.latency_s[0] == 0.0 and cost.energy_j[0] == 0.0
+    bad = dev.price(table(OpWork(kind=WorkKind.NONE), supported=0.0))
+    assert math.isnan(bad.latency_s[0]) and bad.bound[0] == Bound.UNSUPPORTED
+    assert not dev.supports(table(OpWork(kind=WorkKind.NONE), supported=0.0)).any()
+
+
+@pytest.fixture(scope="module")
+def resnet50() -> WorkTable:
+    return hwsim.count_work(hwsim.load_model("zoo:resnet50"))
+
+
+@pytest.mark.parametrize("name", CPU_DEVICES)
+def test_resnet50_respects_roofline_bounds(resnet50, name):
+    spec = load_device_spec(name)
+    cost = make_device(spec).price(resnet50)
+    c = resnet50.columns
+    fastest_bw = max([spec.mem_bw_bytes_per_s] + [lv.bw_bytes_per_s for lv in spec.caches])
+    peak = cpu_peaks_flops_per_s(spec)["fp32"]
+    assert not np.isnan(cost.latency_s).any()
+    assert (cost.latency_s >= c["flops"] / peak * (1 - 1e-12)).all()
+    assert (cost.latency_s >= (c["bytes_read"] + c["bytes_written"]) / fastest_bw * (1 - 1e-12)).all()
+    busy_rows = (c["flops"] > 0) | (c["bytes_read"] + c["bytes_written"] > 0)
+    assert cost.overhead_s.sum() == pytest.approx(busy_rows.sum() * spec.dispatch_overhead_s)
+    assert cost.total_energy_j > 0
+
+
+@pytest.mark.parametrize("name", CPU_DEVICES)
+def test_shipped_cpu_yaml_validates_and_cites_every_number(name):
+    spec = load_device_spec(name)
+    raw, _, _ = raw_spec(name)
+    assert spec.kind == "cpu"
+    assert undocumented_fields(raw, raw.get("sources", {})) == []
