@@ -69,6 +69,10 @@ class DeviceSpecBase(_Frozen):
     efficiency: dict[KindLabel, Efficiency] = Field(default_factory=dict,
                                                     description="achieved fraction of peak per work kind (default: peak_fraction 1, half_work_flops 0)")
     mem_efficiency: Fraction = Field(default=1.0, description="achievable fraction of mem_bw_bytes_per_s (STREAM-like)")
+    compute_energy_scale: Annotated[float, Field(ge=1.0)] = Field(
+        default=1.0, description="multiplier on mac_j/op_j for the energy a real chip spends around each operation "
+                                 "(instruction fetch, operand delivery, clocking) that per-op arithmetic tables omit; "
+                                 "see hwsim.devices.energy.tdp_anchored_scale")
 
     @model_validator(mode="after")
     def _idle_below_tdp(self) -> DeviceSpecBase:

@@ -131,7 +131,7 @@ def _fallback(dtype: str, default: str | None) -> str:
 
 def dynamic_energy(spec: DeviceSpecBase, table: WorkTable, dram_bytes: np.ndarray, sram_bytes: np.ndarray,
                    macs: np.ndarray | None = None) -> np.ndarray:
-    """MACs × e_mac(dtype) + other FLOPs × e_op(dtype) + bytes × e(level), per op (joules).
+    """scale · (MACs × e_mac(dtype) + other FLOPs × e_op(dtype)) + bytes × e(level), per op (J).
 
     ``macs`` overrides the MACs actually executed (e.g. zeros skipped by a sparse device).
     """
@@ -139,7 +139,8 @@ def dynamic_energy(spec: DeviceSpecBase, table: WorkTable, dram_bytes: np.ndarra
     macs = table.columns["macs"] if macs is None else macs
     other = np.maximum(table.columns["flops"] - 2 * table.columns["macs"], 0.0)
     e_mac, e_op = _per_dtype(table.dtype, e.mac_j), _per_dtype(table.dtype, e.op_j)
-    return macs * e_mac + other * e_op + dram_bytes * e.dram_byte_j + sram_bytes * e.sram_byte_j
+    scale = spec.compute_energy_scale
+    return scale * (macs * e_mac + other * e_op) + dram_bytes * e.dram_byte_j + sram_bytes * e.sram_byte_j
 
 
 def _per_dtype(dtypes: np.ndarray, joules: dict[str, float]) -> np.ndarray:

@@ -66,3 +66,15 @@ def table_at_node(node_nm: float, hbm: bool = False) -> dict:
 
 ENERGY_SOURCE = ("Horowitz ISSCC 2014 (45 nm) and Jouppi et al. ISCA 2021 Table 3 (7 nm) op/SRAM/DRAM "
                  "energies, log-linear in node (hwsim/devices/energy.py); HBM2 3.9 pJ/bit")
+
+
+def tdp_anchored_scale(tdp_w: float, idle_w: float, peak_macs_per_s: float, mac_j: float) -> float:
+    """Compute-energy multiplier that makes a chip running MACs at its peak draw its TDP.
+
+    Per-op tables count only the arithmetic; a real chip also spends energy on instruction
+    issue, operand delivery and clocks. Anchoring at the TDP assumes that a chip at full
+    arithmetic load sits at its power limit (datacentre GPUs running large GEMMs do, e.g. the
+    A100 at 400 W): scale = (TDP − idle) / (peak MAC/s × table MAC energy), floored at 1.
+    """
+    table_w = peak_macs_per_s * mac_j
+    return max(1.0, (tdp_w - idle_w) / table_w) if table_w > 0 else 1.0
