@@ -49,7 +49,6 @@ sharing, e.g. TrueNorth, needs more). Cores are assumed perfectly packed.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -169,7 +168,7 @@ class NeuromorphicModel:
         util, peak = np.zeros(n), np.zeros(n)
         off = cls["refused"]
         if off.any():
-            host = self.host.price(select_rows(table, off))
+            host = self.host.price(table.select(off))
             link = self.transfer_s(table)[off]
             latency[off] = host.latency_s + link
             energy[off] = host.energy_j
@@ -181,12 +180,3 @@ class NeuromorphicModel:
         notes = (f"{int(off.sum())} ops offloaded to host {self.spec.host!r}",) if off.any() else ()
         return CostTable(latency_s=latency, compute_s=compute, memory_s=memory, overhead_s=overhead,
                          energy_j=energy, bound=bound, utilization=util, peak_flops_per_s=peak, notes=notes)
-
-
-def select_rows(table: WorkTable, mask: np.ndarray) -> WorkTable:
-    """The sub-table of the rows in ``mask`` (same graph; columns and shapes filtered)."""
-    idx = np.flatnonzero(mask)
-    return dataclasses.replace(
-        table, name=table.name[idx], op_type=table.op_type[idx], domain=table.domain[idx],
-        dtype=table.dtype[idx], kind=table.kind[idx], columns={k: v[idx] for k, v in table.columns.items()},
-        output_shapes=tuple(table.output_shapes[i] for i in idx))

@@ -10,6 +10,7 @@ kernel volume, batch = groups).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -153,6 +154,40 @@ class WorkTable:
             kind=np.array([int(w.kind) for w in works], dtype=np.int8),
             columns={k: np.asarray(v, dtype=np.float64) for k, v in cols.items()},
             output_shapes=tuple(r[3] for r in rows), graph=graph, notes=notes,
+        )
+
+    def select(self, mask: np.ndarray) -> WorkTable:
+        """The rows in boolean ``mask`` (or index array), same graph, columns filtered."""
+        idx = np.flatnonzero(mask) if np.asarray(mask).dtype == bool else np.asarray(mask, dtype=np.int64)
+        return dataclasses.replace(
+            self, name=self.name[idx], op_type=self.op_type[idx], domain=self.domain[idx],
+            dtype=self.dtype[idx], kind=self.kind[idx], columns={k: v[idx] for k, v in self.columns.items()},
+            output_shapes=tuple(self.output_shapes[i] for i in idx))
+
+    def with_columns(self, **columns: np.ndarray) -> WorkTable:
+        """A copy with some numeric columns replaced or added (each one value per row)."""
+        cols = dict(self.columns)
+        for key, value in columns.items():
+            cols[key] = np.broadcast_to(np.asarray(value, dtype=np.float64), (len(self),)).copy()
+        return dataclasses.replace(self, columns=cols)
+
+    @classmethod
+    def concat(cls, tables: list[WorkTable], graph: nx.DiGraph, notes: tuple[str, ...] = ()) -> WorkTable:
+        """Rows of ``tables`` one after another, over ``graph`` (the caller builds the joint DAG).
+        A numeric column missing from a table is 0 there, except ``repeat``/``supported`` (1)."""
+        keys = sorted(set().union(*(t.columns for t in tables)))
+        ones = {"repeat", "supported", "weight_density", "act_density"}
+
+        def col(t: WorkTable, k: str) -> np.ndarray:
+            return t.columns[k] if k in t.columns else np.full(len(t), 1.0 if k in ones else 0.0)
+
+        return cls(
+            name=np.concatenate([t.name for t in tables]), op_type=np.concatenate([t.op_type for t in tables]),
+            domain=np.concatenate([t.domain for t in tables]), dtype=np.concatenate([t.dtype for t in tables]),
+            kind=np.concatenate([t.kind for t in tables]),
+            columns={k: np.concatenate([col(t, k) for t in tables]) for k in keys},
+            output_shapes=tuple(s for t in tables for s in t.output_shapes), graph=graph,
+            notes=tuple(dict.fromkeys(n for t in tables for n in t.notes)) + notes,
         )
 
     def totals(self) -> dict[str, float]:

@@ -9,12 +9,14 @@ throw-away virtual environment:
     # versions used for the committed data: scalesim 3.0.0, numpy 2.3.5, Python 3.11.7
 
     cd tests/data/scalesim
-    /tmp/scalesim-venv/bin/python make_reference.py            # everything (~15-20 min, 2 cores)
-    /tmp/scalesim-venv/bin/python make_reference.py --only layers
-    /tmp/scalesim-venv/bin/python make_reference.py --only resnet18
+    /tmp/scalesim-venv/bin/python make_reference.py            # everything (2 worker processes)
+    /tmp/scalesim-venv/bin/python make_reference.py --only layers      # 16 layers x 4 no-stall configs (~6 min)
+    /tmp/scalesim-venv/bin/python make_reference.py --only resnet18    # ResNet-18 timing
+    /tmp/scalesim-venv/bin/python make_reference.py --only stalls      # small-SRAM config, appended
 
 Outputs (next to this script):
-    reference.json              12+ layers x several array configs, compute/total/stall cycles
+    reference.json              16 layers x 4 large-SRAM configs (+ a 5-layer small-SRAM stall run),
+                                compute/total/stall cycles, report rows, config + topology text
     resnet18_128x128_ws.json    whole ResNet-18 (batch 1) on 128x128 WS: wall-clock + per-layer cycles
 
 How SCALE-Sim is driven: through its Python API (the same code path as
@@ -119,10 +121,16 @@ CONFIGS = [
     dict(name="is_128x128_bigsram", array_rows=128, array_cols=128, dataflow="is",
          ifmap_sram_kb=BIG_SRAM_KB, filter_sram_kb=BIG_SRAM_KB, ofmap_sram_kb=BIG_SRAM_KB,
          bandwidth_words_per_cycle=BIG_BW),
-    # SCALE-Sim's own example sizes (configs/scale.cfg: 64 kB SRAMs, 10 words/cycle) -> stalls appear
+]
+# SCALE-Sim's own example sizes (configs/scale.cfg: 64 kB SRAMs, 10 words/cycle) -> memory stalls.
+# Stall simulation is slow in SCALE-Sim (the full 16-layer set ran > 13 min without finishing on
+# 2 cores), so this config uses a subset of the cheaper layers.
+STALL_CONFIGS = [
     dict(name="ws_32x32_smallsram_bw10", array_rows=32, array_cols=32, dataflow="ws",
          ifmap_sram_kb=64, filter_sram_kb=64, ofmap_sram_kb=64, bandwidth_words_per_cycle=10),
 ]
+STALL_LAYERS = ["small_ch_3x3", "r18_l3_down_1x1_s2", "gemm_tall_skinny_4096x64x32", "dw_like_3x3_c1",
+                "r18_l2_3x3_s2"]
 
 # ResNet-18, batch 1, 224x224: same 21 layers as SCALE-Sim's GitHub topology
 # topologies/sparsity/Resnet18.csv (scale-sim-v2 repo; not shipped in the pip
@@ -324,17 +332,10 @@ def env_info():
                         "\"numpy<2.4\" scalesim")
 
 
-def make_layers(tmp, jobs):
-    todo = [(cfg, LAYERS, os.path.join(tmp, cfg["name"])) for cfg in CONFIGS]
-    order = sorted(range(len(todo)), key=lambda i: -EST_COST.get(CONFIGS[i]["name"], 1))  # slowest first
-    with Pool(jobs) as pool:
-        res = pool.map(_job, [todo[i] for i in order], chunksize=1)
-    runs = [None] * len(todo)
-    for i, r in zip(order, res):
-        runs[i] = r
+def _layers_doc(runs):
     doc = env_info()
     doc.update(
-        command="cd tests/data/scalesim && /tmp/scalesim-venv/bin/python make_reference.py --only layers",
+        command="cd tests/data/scalesim && /tmp/scalesim-venv/bin/python make_reference.py",
         conventions=dict(
             padding="none: SCALE-Sim takes the ifmap as given; ofmap = ceil((H - F + s)/s) "
                     "(= floor((H-F)/s)+1 only when s divides H-F). ifmap sizes here are pre-padded.",
@@ -343,21 +344,50 @@ def make_layers(tmp, jobs):
             total_cycles="SCALE-Sim 'Total Cycles' column (compute incl. stalls)",
             total_cycles_incl_prefetch="SCALE-Sim 'Total Cycles (incl. prefetch)': first DRAM "
                                        "prefetch to last OFMAP DRAM write",
+            wall_s="SCALE-Sim wall-clock seconds; 2 runs executed concurrently on a 2-core machine",
         ),
         runs=runs,
     )
+    return doc
+
+
+def _write_layers(runs):
     with open(os.path.join(HERE, "reference.json"), "w") as f:
-        json.dump(doc, f, indent=1)
+        json.dump(_layers_doc(runs), f, indent=1)
     bad = [(r["config"]["name"], l["name"], l["formula_residual"]) for r in runs for l in r["layers"]
            if l["formula_residual"] != 0]
-    print("reference.json: %d configs x %d layers; formula mismatches: %s"
-          % (len(runs), len(LAYERS), bad or "none"))
+    print("reference.json: %d runs, %d layer records; formula mismatches: %s"
+          % (len(runs), sum(len(r["layers"]) for r in runs), bad or "none"), flush=True)
     for r in runs:
         print("  %-26s wall %.1fs  stalls %s" % (r["config"]["name"], r["wall_s"],
-                                                   sum(l["stall_cycles"] for l in r["layers"])))
+                                                   sum(l["stall_cycles"] for l in r["layers"])), flush=True)
 
 
-EST_COST = {"ws_32x32_smallsram_bw10": 5, "ws_32x32_bigsram": 4, "os_64x64_bigsram": 3}
+def _run_many(todo, jobs):
+    order = sorted(range(len(todo)), key=lambda i: -EST_COST.get(todo[i][0]["name"], 1))  # slowest first
+    with Pool(jobs, maxtasksperchild=1) as pool:
+        res = pool.map(_job, [todo[i] for i in order], chunksize=1)
+    runs = [None] * len(todo)
+    for i, r in zip(order, res):
+        runs[i] = r
+    return runs
+
+
+def make_layers(tmp, jobs):
+    todo = [(cfg, LAYERS, os.path.join(tmp, cfg["name"])) for cfg in CONFIGS]
+    runs = _run_many(todo, jobs)
+    _write_layers(runs)
+    return runs
+
+
+def make_stall_layers(tmp, jobs, runs):
+    sub = [l for l in LAYERS if l[0] in STALL_LAYERS]
+    todo = [(cfg, sub, os.path.join(tmp, cfg["name"])) for cfg in STALL_CONFIGS]
+    runs = list(runs) + _run_many(todo, jobs)
+    _write_layers(runs)
+
+
+EST_COST = {"ws_32x32_bigsram": 4, "os_64x64_bigsram": 3}
 
 RESNET_CFG = dict(name="ws_128x128_bigsram", array_rows=128, array_cols=128, dataflow="ws",
                   ifmap_sram_kb=BIG_SRAM_KB, filter_sram_kb=BIG_SRAM_KB, ofmap_sram_kb=BIG_SRAM_KB,
@@ -367,7 +397,7 @@ RESNET_CFG = dict(name="ws_128x128_bigsram", array_rows=128, array_cols=128, dat
 def make_resnet18(tmp, jobs):
     todo = [(dict(RESNET_CFG), RESNET18_SHIPPED, os.path.join(tmp, "r18_shipped")),
             (dict(RESNET_CFG), RESNET18_PADDED, os.path.join(tmp, "r18_padded"))]
-    with Pool(jobs) as pool:
+    with Pool(jobs, maxtasksperchild=1) as pool:
         runs = pool.map(_job, todo, chunksize=1)
     doc = env_info()
     doc.update(
@@ -401,14 +431,22 @@ def make_resnet18(tmp, jobs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["layers", "resnet18"], default=None)
+    ap.add_argument("--only", choices=["layers", "resnet18", "stalls"], default=None,
+                    help="stalls: re-run only the small-SRAM config and append it to reference.json")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="scalesim_ref_") as tmp:
+        runs = None
         if args.only in (None, "layers"):
-            make_layers(tmp, args.jobs)
+            runs = make_layers(tmp, args.jobs)
         if args.only in (None, "resnet18"):
             make_resnet18(tmp, args.jobs)
+        if args.only in (None, "stalls"):
+            if runs is None:
+                with open(os.path.join(HERE, "reference.json")) as f:
+                    runs = [r for r in json.load(f)["runs"]
+                            if r["config"]["name"] not in {c["name"] for c in STALL_CONFIGS}]
+            make_stall_layers(tmp, args.jobs, runs)
 
 
 if __name__ == "__main__":
