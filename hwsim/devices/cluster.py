@@ -22,6 +22,7 @@ import numpy as np
 
 from hwsim.config.cluster import ClusterSpec
 from hwsim.config.economics import Economics
+from hwsim.devices.base import DeviceModel
 from hwsim.devices.collectives import all_reduce_link_bytes, all_reduce_s, p2p_s
 from hwsim.economics import run_cost
 from hwsim.graph.memory import footprint_bytes
@@ -58,12 +59,14 @@ def pipeline_stages(latency_s: np.ndarray, pp: int) -> np.ndarray:
     return np.minimum((cum - 1e-12 * total) * pp // total, pp - 1).astype(np.int64)
 
 
-def price_cluster(table: WorkTable, cluster: ClusterSpec, econ: Economics | None = None, batch: int = 1) -> DeviceResult:
-    """Price one batch on one replica of ``cluster``; throughput counts all dp replicas."""
+def price_cluster(table: WorkTable, cluster: ClusterSpec, econ: Economics | None = None, batch: int = 1,
+                  device: DeviceModel | None = None) -> DeviceResult:
+    """Price one batch on one replica of ``cluster``; throughput counts all dp replicas.
+    ``device``: the member device's model when already built (e.g. with overrides)."""
     from hwsim.devices import get_device
 
     econ = econ or Economics()
-    device = get_device(cluster.device)
+    device = device or get_device(cluster.device)
     rank_table, row_par = tensor_parallel(table, cluster.tp)
     costs = device.price(rank_table)
     lat = np.nan_to_num(costs.latency_s)

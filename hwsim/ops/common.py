@@ -64,14 +64,25 @@ def owned_buffer_bytes(node: OpNode, slots: Iterable[int]) -> float:
     return float(sum(t.param_bytes for i in slots if (t := node.input(i)) is not None))
 
 
-def weight_density(node: OpNode, slots: Sequence[int]) -> float:
-    """Non-zero fraction of the largest constant input among ``slots`` (1.0 when none)."""
+def _largest_const(node: OpNode, slots: Sequence[int]) -> TensorInfo | None:
     best: TensorInfo | None = None
     for i in slots:
         t = node.input(i)
         if t is not None and t.const and (best is None or t.numel > best.numel):
             best = t
+    return best
+
+
+def weight_density(node: OpNode, slots: Sequence[int]) -> float:
+    """Non-zero fraction of the largest constant input among ``slots`` (1.0 when none)."""
+    best = _largest_const(node, slots)
     return best.density if best is not None else 1.0
+
+
+def weight_pattern(node: OpNode, slots: Sequence[int]) -> str:
+    """Zero pattern (TensorInfo.pattern) of the same input :func:`weight_density` reads."""
+    best = _largest_const(node, slots)
+    return best.pattern if best is not None else "dense"
 
 
 def make_work(
@@ -96,6 +107,7 @@ def make_work(
         bytes_written=out_bytes(node) if bytes_written is None else float(bytes_written),
         params=params, weight_bytes=wbytes, const_bytes=const, gemm=gemm,
         weight_density=weight_density(node, density_slots) if density_slots else 1.0,
+        weight_pattern=weight_pattern(node, density_slots) if density_slots else "dense",
         dtype=compute_dtype(node), notes=notes,
     )
 

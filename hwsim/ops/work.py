@@ -61,6 +61,7 @@ class OpWork:
     act_density: float = 1.0
     dtype: str = "fp32"
     notes: tuple[str, ...] = ()
+    weight_pattern: str = ""
 
     def __add__(self, other: OpWork) -> OpWork:
         """Sum of two works: numbers add; kind and GEMM view follow the larger FLOP count."""
@@ -73,7 +74,7 @@ class OpWork:
             bytes_written=self.bytes_written + other.bytes_written,
             params=self.params + other.params, weight_bytes=self.weight_bytes + other.weight_bytes,
             const_bytes=self.const_bytes + other.const_bytes, gemm=big.gemm, weight_density=wd, act_density=big.act_density, dtype=big.dtype,
-            notes=self.notes + other.notes,
+            notes=self.notes + other.notes, weight_pattern=big.weight_pattern,
         )
 
     def scaled(self, times: int) -> OpWork:
@@ -85,7 +86,7 @@ class OpWork:
             bytes_read=self.bytes_read * times, bytes_written=self.bytes_written * times,
             params=self.params, weight_bytes=self.weight_bytes, const_bytes=self.const_bytes, gemm=self.gemm,
             weight_density=self.weight_density, act_density=self.act_density, dtype=self.dtype,
-            notes=self.notes,
+            notes=self.notes, weight_pattern=self.weight_pattern,
         )
 
     @property
@@ -98,8 +99,21 @@ class OpWork:
 NUMERIC_COLUMNS = (
     "flops", "macs", "bytes_read", "bytes_written", "params", "weight_bytes", "const_bytes",
     "gemm_batch", "gemm_m", "gemm_n", "gemm_k", "weight_density", "act_density", "repeat",
-    "supported",
+    "supported", "weight_pattern",
 )
+
+#: ``weight_pattern`` column codes for the structure of a weight's zeros (TensorInfo.pattern /
+#: measure_density names): 0 dense, 1 unstructured, 2 every aligned group of 4 along the
+#: reduction axis holds <= 2 non-zeros (2:4, what sparse tensor cores run), 3 whole 4x4 blocks.
+#: -1: not known (an OpWork built by hand with density < 1 and no pattern).
+PATTERN_CODES = {"dense": 0, "unstructured": 1, "2:4": 2, "block4x4": 3}
+
+
+def pattern_code(pattern: str, density: float) -> int:
+    """Column code of ``pattern``; an empty pattern is dense at density 1, else unknown (-1)."""
+    if not pattern:
+        return 0 if density >= 1.0 else -1
+    return PATTERN_CODES[pattern]
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,7 @@ class WorkTable:
             "weight_density": [w.weight_density for w in works],
             "act_density": [w.act_density for w in works], "repeat": [r[4] for r in rows],
             "supported": [r[6] for r in rows],
+            "weight_pattern": [pattern_code(w.weight_pattern, w.weight_density) for w in works],
         }
         return cls(
             name=_obj([r[0] for r in rows]), op_type=_obj([r[1] for r in rows]),

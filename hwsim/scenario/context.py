@@ -1,0 +1,124 @@
+"""What a scenario run needs prepared once: each model counted (and transformed) once, and
+each point's device specs and economics built and validated."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hwsim.config.cluster import ClusterSpec
+from hwsim.config.economics import Economics
+from hwsim.config.loader import validate
+from hwsim.config.scenario import DeviceEntry, ModelEntry, Scenario, WorkloadEntry
+from hwsim.devices.library import apply_overrides, raw_spec, validate_spec
+from hwsim.errors import ConfigError, HwsimError
+from hwsim.graph.load import load_model
+from hwsim.ops.count import count_work
+from hwsim.ops.work import WorkTable
+from hwsim.workload.quantize import cast_dtype
+from hwsim.workload.sparsity import declare_density
+
+
+@dataclass(frozen=True)
+class PreparedModel:
+    """A model counted once: its work table and what the rows report about it."""
+
+    entry: ModelEntry
+    table: WorkTable
+    batch: int
+    source: str
+
+
+def prepare_model(entry: ModelEntry, base: Path) -> PreparedModel:
+    """Load, count and transform one model entry (paths relative to the scenario folder)."""
+    source = entry.source if entry.source.startswith("zoo:") else str((base / entry.source).resolve())
+    try:
+        loaded = load_model(source, dims=entry.dims or None, batch=entry.batch)
+    except HwsimError as exc:
+        raise ConfigError(f"model {entry.name!r}: {exc}") from None
+    table = count_work(loaded)
+    if entry.dtype:
+        table = cast_dtype(table, entry.dtype)
+    if entry.prune:
+        table = _prune(table, entry.prune)
+    if entry.activation_density is not None:
+        table = declare_density(table, activation=entry.activation_density)
+    return PreparedModel(entry, table, entry.batch or _batch_of(loaded), source)
+
+
+def _prune(table: WorkTable, spec: str) -> WorkTable:
+    try:
+        from hwsim.workload.prune import parse_prune_spec, prune_table
+    except ImportError:  # declared density only
+        return declare_density(table, weight=float(spec.split(":")[0]))
+    density, pattern = parse_prune_spec(spec)
+    return prune_table(table, density, pattern)
+
+
+def _batch_of(loaded: Any) -> int:
+    first = loaded.inputs[0].shape if loaded.inputs else ()
+    return int(first[0]) if first else 1
+
+
+def split_point(point: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[int, dict[str, Any]], dict[str, Any]]:
+    """(device overrides by label or '*', workload overrides by index, economics overrides)."""
+    devices: dict[str, dict[str, Any]] = {}
+    workloads: dict[int, dict[str, Any]] = {}
+    econ: dict[str, Any] = {}
+    for path, value in point.items():
+        head, _, rest = path.partition(".")
+        if head == "devices":
+            label, _, field = rest.partition(".")
+            devices.setdefault(label, {})[field] = value
+        elif head == "workloads":
+            idx, _, field = rest.partition(".")
+            workloads.setdefault(int(idx), {})[field] = value
+        else:
+            econ[rest] = value
+    return devices, workloads, econ
+
+
+def device_spec(entry: DeviceEntry, base: Path, overrides: dict[str, Any], where: str) -> Any:
+    """The validated spec of a device entry with its own and the point's overrides."""
+    ref = entry.ref
+    if ref.endswith((".yaml", ".yml")):
+        ref = str((base / ref).resolve())
+    data, path, lines = raw_spec(ref)
+    data.setdefault("name", path.stem)
+    merged = {**entry.set, **overrides}
+    if merged:
+        data = apply_overrides(data, merged)
+    data["name"] = entry.key
+    return validate_spec(data, where, lines)
+
+
+def cluster_spec(entry: DeviceEntry, device_ref: str) -> ClusterSpec | None:
+    """The ClusterSpec of a clustered entry (None for a single device)."""
+    if entry.cluster is None:
+        return None
+    c = entry.cluster.model_dump(exclude_none=True)
+    return ClusterSpec(name=entry.key, device=device_ref, **c)
+
+
+def point_workloads(scenario: Scenario, overrides: dict[int, dict[str, Any]], where: str) -> list[WorkloadEntry]:
+    """Workloads with the point's overrides, re-validated."""
+    out = []
+    for i, w in enumerate(scenario.workloads):
+        data = {**w.model_dump(), **overrides.get(i, {})}
+        out.append(validate(WorkloadEntry, data, where, {}, prefix=f"workloads.{i}"))
+    return out  # type: ignore[return-value]
+
+
+def point_economics(scenario: Scenario, overrides: dict[str, Any], where: str) -> Economics:
+    """Economics with the point's overrides, re-validated."""
+    if not overrides:
+        return scenario.economics
+    data = {**scenario.economics.model_dump(), **overrides}
+    return validate(Economics, data, where, {}, prefix="economics")  # type: ignore[return-value]
+
+
+def per_sample(value: float, batch: int) -> float:
+    """value / batch, NaN-safe."""
+    return value / batch if batch and not math.isnan(value) else math.nan
