@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--explain", type=int, default=0, metavar="K", help="show the K most expensive ops per device")
     p.add_argument("--per-op", action="store_true", help="JSON: add per-op costs to each result")
+    p = sub.add_parser("run", help="run a scenario study (YAML) and write results + report")
+    p.add_argument("scenario", help="path to a scenario YAML (see scenarios/)")
+    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/<scenario name>)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address (default: a LocalCluster)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--resume", action="store_true", help="reuse points finished by an interrupted run")
+    p.add_argument("--yes", action="store_true", help="run even when the sweep exceeds the scenario's max_points")
+    p.add_argument("--ci", action="store_true", help="apply the scenario's smaller `ci:` settings (same code path)")
     p = sub.add_parser("devices", help="list the device library with headline figures")
     p.add_argument("--format", choices=("table", "json"), default="table")
     sub.add_parser("zoo", help="list the built-in models").add_argument("--format", choices=("table", "json"), default="table")
@@ -213,7 +222,29 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
+def cmd_run(args: argparse.Namespace) -> int:
+    """`hwsim run`: a scenario study; prints the answer and where the files are."""
+    from hwsim.scenario import run_scenario
+
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: must be a positive integer")
+    result = run_scenario(args.scenario, out=args.out, executor=args.executor, scheduler=args.scheduler,
+                          workers=args.workers, resume=args.resume, yes=args.yes, ci=args.ci,
+                          progress=sys.stderr.isatty())
+    for line in _answer_lines(result):
+        sys.stdout.write(line + "\n")
+    for kind, path in result.paths.items():
+        sys.stdout.write(f"{kind}: {path}\n")
+    return 0
+
+
+def _answer_lines(result) -> list[str]:
+    from hwsim.report.answer import answer
+
+    return [f"{result.meta['question']}", *(f"  {line}" for line in answer(result.rows, result.meta))]
+
+
+COMMANDS = {"run": cmd_run, "inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

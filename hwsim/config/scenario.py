@@ -36,6 +36,7 @@ class ModelEntry(_Frozen):
     prune: str | None = Field(default=None, description="DENSITY[:pattern], e.g. 0.1 or 0.5:2:4 (declared on the work table)")
     dtype: Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"] | None = Field(default=None)
     activation_density: Annotated[float, Field(gt=0, le=1)] | None = Field(default=None, description="declared non-zero fraction of GEMM inputs")
+    workloads: list[str] | None = Field(default=None, description="labels of the workloads this model runs (default: all)")
 
 
 class ClusterEntry(_Frozen):
@@ -172,6 +173,15 @@ class Scenario(_Frozen):
         if isinstance(data, dict) and isinstance(data.get("devices"), list):
             data = dict(data, devices=[{"ref": d} if isinstance(d, str) else d for d in data["devices"]])
         return data
+
+    @model_validator(mode="after")
+    def _model_workloads_exist(self) -> Scenario:
+        known = {w.key for w in self.workloads}
+        for m in self.models:
+            missing = sorted(set(m.workloads or ()) - known)
+            if missing:
+                raise ValueError(f"model {m.name!r} names workloads {missing} that are not defined (defined: {sorted(known)})")
+        return self
 
     @model_validator(mode="after")
     def _unique_labels(self) -> Scenario:

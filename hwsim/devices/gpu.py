@@ -32,9 +32,9 @@ tensor-core MMA m granularity) are assumptions pending calibration.
 **2:4 structured sparsity** (Mishra et al. 2021, arXiv 2104.08378; hardware_facts 1e): on a spec
 with ``sparse_24``, tensor-core rows whose weights are 2:4 run at twice the tensor peak, and their
 weight bytes shrink to ``0.5 · (1 + 2/bits)`` of dense (2-bit index per kept value: 0.5625 for
-fp16). *Hook:* the structure is not yet a WorkTable column; until the pruning transform (issue 4)
-adds ``weight_pattern_24`` (1 where the op's weight is 2:4), a row counts as 2:4 when
-``weight_density ≤ 0.5`` — optimistic for unstructured pruning. See :func:`two_four_rows`.
+fp16). The structure comes from the ``weight_pattern`` column (code 2 = 2:4, measured on real
+weights or declared by ``prune_table``); where it is unknown (-1) a row counts as 2:4 when
+``weight_density ≤ 0.5``, optimistic for unstructured pruning. See :func:`two_four_rows`.
 
 **Unstructured sparsity** (Gale et al., "Sparse GPU Kernels for Deep Learning", SC20; hardware_facts
 5): a sparse kernel does ``density × macs`` at ``sparse_kernel_fraction × vector fp32 peak`` (Sputnik
@@ -86,13 +86,21 @@ def tensor_rows(spec: GpuSpec, table: WorkTable) -> np.ndarray:
 def two_four_rows(spec: GpuSpec, table: WorkTable, on_tensor: np.ndarray) -> np.ndarray:
     """Rows whose weights are 2:4 and run on sparse tensor cores.
 
-    Uses the ``weight_pattern_24`` column when the WorkTable has one (issue 4), else the proxy
-    ``weight_density ≤ 0.5``; only with ``spec.sparse_24`` and real (constant) weights.
+    Uses the ``weight_pattern_24`` column when the WorkTable has one, else ``weight_pattern``
+    (code 2 = 2:4, measured by the loader or declared by :func:`hwsim.workload.prune.prune_table`;
+    code -1 = unknown falls back to the proxy ``weight_density ≤ 0.5``), else the proxy; only with
+    ``spec.sparse_24`` and real (constant) weights.
     """
     if not spec.sparse_24:
         return np.zeros(len(table), dtype=bool)
     c = table.columns
-    pattern = c["weight_pattern_24"] > 0 if "weight_pattern_24" in c else c["weight_density"] <= 0.5
+    proxy = c["weight_density"] <= 0.5
+    if "weight_pattern_24" in c:
+        pattern = c["weight_pattern_24"] > 0
+    elif "weight_pattern" in c:
+        pattern = (c["weight_pattern"] == 2) | ((c["weight_pattern"] < 0) & proxy)
+    else:
+        pattern = proxy
     return on_tensor & pattern & (c["weight_bytes"] > 0)
 
 
@@ -172,7 +180,7 @@ class GpuModel:
                  zero_work_rows(table), 0.0, spec.launch_overhead_s * repeat),
                  "dram_bytes": np.where(from_hbm, moved, 0.0), "sram_bytes": np.where(from_hbm, 0.0, moved),
                  "macs": c["macs"] * np.where(s24, 0.5, 1.0), "peak": peak}
-        notes = ("2:4 sparse tensor cores on ops with weight_density <= 0.5 (proxy for the 2:4 pattern)",) if s24.any() else ()
+        notes = ("2:4 sparse tensor cores on ops with 2:4 weights (weight_pattern code 2)",) if s24.any() else ()
         return assemble_costs(spec, table, self._sparse_kernels(table, parts), notes)
 
     def _memory(self, table: WorkTable, moved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,127 @@
+"""Microbenchmarks: single-op ONNX graphs (:mod:`hwsim.calibrate.signature`) timed with the
+same runtime and protocol as whole models (:mod:`hwsim.calibrate.measure`).
+
+Grids (``quick`` for a whole ``hwsim calibrate --quick`` under 3 minutes on 2 cores, ``full``
+under 15): GEMMs over (m, n, k); convolutions 1×1, 3×3, depthwise, strided and grouped over
+channels × spatial size; elementwise/activations over element counts spanning L1 → DRAM;
+reductions, softmax, layer norm over rows × columns; pooling; transpose/concat/gather; LSTM;
+int8 MatMulInteger (ORT's integer GEMM). Each benchmark runs ``warmup`` untimed calls and then
+timed calls until ``budget_s`` of timed work or ``max_runs`` (at least ``min_runs``).
+
+A record holds the signature, threads, median/p10/p90 seconds, runs, and the op's hwsim work
+(kind, flops, macs, bytes, GEMM view, dtype), so fits replay recorded files without recounting.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from hwsim.calibrate.measure import make_session, random_feeds, require_onnxruntime, time_runs
+from hwsim.calibrate.signature import make_signature, signature_graph
+
+log = logging.getLogger(__name__)
+
+
+def _gemms(sizes: Iterable[int], ms: Iterable[int]) -> list[str]:
+    return [make_signature("MatMul", {"m": m, "n": n, "k": k})
+            for m, n, k in itertools.product(ms, sizes, sizes)]
+
+
+def _convs(chans: Iterable[int], spatial: Iterable[int]) -> list[str]:
+    out = []
+    for c, hw in itertools.product(chans, spatial):
+        base = {"n": 1, "c": c, "h": hw, "w": hw, "k": c}
+        out += [make_signature("Conv", {**base, "r": 1, "s": 1, "g": 1}),
+                make_signature("Conv", {**base, "r": 3, "s": 1, "g": 1}),
+                make_signature("Conv", {**base, "r": 3, "s": 1, "g": c}),
+                make_signature("Conv", {**base, "k": 2 * c, "r": 3, "s": 2, "g": 1}),
+                make_signature("Conv", {**base, "r": 3, "s": 1, "g": 4})]
+    return out
+
+
+def _memory_bound(elems: Iterable[int], rows: Iterable[tuple[int, int]]) -> list[str]:
+    out = [make_signature(op, {"e": e}) for op, e in itertools.product(
+        ("Relu", "Add", "Mul", "Sigmoid", "Tanh", "Erf", "Clip"), elems)]
+    for op, (r, c) in itertools.product(("ReduceMean", "Softmax", "LayerNormalization", "Concat"), rows):
+        out.append(make_signature(op, {"r": r, "c": c}))
+    for r, c in rows:
+        out.append(make_signature("Transpose", {"a": max(1, r // 64), "b": 64, "c": c}))
+        out.append(make_signature("Gather", {"v": 4 * r, "d": c, "i": r}))
+    return out
+
+
+def _pools(chans: Iterable[int], spatial: Iterable[int]) -> list[str]:
+    out = []
+    for c, hw in itertools.product(chans, spatial):
+        out += [make_signature("MaxPool", {"n": 1, "c": c, "h": hw, "w": hw, "r": 3, "s": 2}),
+                make_signature("AveragePool", {"n": 1, "c": c, "h": hw, "w": hw, "r": 3, "s": 1}),
+                make_signature("GlobalAveragePool", {"n": 1, "c": c, "h": hw, "w": hw})]
+    return out
+
+
+def grid(quick: bool) -> list[str]:
+    """Signatures of the quick or full benchmark grid."""
+    if quick:
+        sigs = (_gemms((64, 256, 1024), (1, 16, 128)) + _convs((16, 64, 256), (14, 56))
+                + _memory_bound((256, 16384, 262144, 2097152), ((16, 64), (64, 768), (512, 1024)))
+                + _pools((32, 256), (14, 56)))
+        extra = [("LSTM", {"t": 8, "b": 1, "i": 128, "h": 128}), ("LSTM", {"t": 16, "b": 4, "i": 256, "h": 256}),
+                 ("Gemm", {"m": 1, "n": 1000, "k": 512}), ("MatMul", {"b": 12, "m": 64, "n": 64, "k": 64})]
+    else:
+        sigs = (_gemms((32, 128, 512, 2048), (1, 8, 64, 256, 1024)) + _convs((8, 32, 128, 512), (7, 28, 112))
+                + _memory_bound((64, 4096, 65536, 524288, 4194304, 16777216),
+                                ((8, 32), (64, 768), (256, 512), (2048, 1024)))
+                + _pools((16, 64, 256), (7, 28, 112)))
+        extra = [("LSTM", {"t": t, "b": b, "i": h, "h": h}) for t, b, h in itertools.product((8, 32), (1, 8), (64, 256, 512))]
+        extra += [("Gemm", {"m": m, "n": 1000, "k": 2048}) for m in (1, 16)]
+        extra += [("MatMul", {"b": 12, "m": s, "n": s, "k": 64}) for s in (16, 64, 256)]
+    ints = [make_signature("MatMulInteger", {"m": m, "n": 256, "k": 256}, "int8") for m in (1, 64, 256)]
+    return sigs + [make_signature(op, p) for op, p in extra] + ints
+
+
+def work_record(sig: str) -> dict:
+    """hwsim's counted work of the op a signature names (one WorkTable row, as a dict)."""
+    from hwsim import count_work, load_model
+
+    table = count_work(load_model(signature_graph(sig)))
+    row = int(np.argmax(table.columns["flops"] + table.columns["bytes_read"]))
+    c = table.columns
+    out = {k: float(c[k][row]) for k in ("flops", "macs", "bytes_read", "bytes_written", "repeat",
+                                          "gemm_batch", "gemm_m", "gemm_n", "gemm_k")}
+    return {**out, "kind": table.kind.tolist()[row], "op_type": str(table.op_type[row]), "dtype": str(table.dtype[row])}
+
+
+def time_signature(sig: str, threads: int, budget_s: float = 0.08, min_runs: int = 5,
+                   max_runs: int = 200, warmup: int = 3) -> dict:
+    """Median/p10/p90 seconds of one benchmark at ``threads`` intra-op threads."""
+    from hwsim import load_model
+
+    proto = signature_graph(sig)
+    session = make_session(proto, threads)
+    feeds = random_feeds(load_model(proto))
+    first = time_runs(session, feeds, 1, warmup)[0]
+    runs = int(np.clip(budget_s / max(first, 1e-7), min_runs, max_runs))
+    times = time_runs(session, feeds, runs, 0)
+    return {"signature": sig, "threads": int(threads), "median_s": float(np.median(times)),
+            "p10_s": float(np.quantile(times, 0.1)), "p90_s": float(np.quantile(times, 0.9)), "runs": runs}
+
+
+def run_microbenchmarks(quick: bool, threads: Iterable[int],
+                        progress: Callable[[int, int, str], None] | None = None) -> list[dict]:
+    """Time every signature of the grid at every thread count; one record per (sig, threads)."""
+    require_onnxruntime()
+    sigs, threads = grid(quick), list(threads)
+    budget = 0.05 if quick else 0.2
+    records, total, t0 = [], len(sigs) * len(threads), time.perf_counter()
+    for i, (sig, t) in enumerate(itertools.product(sigs, threads)):
+        rec = {**time_signature(sig, t, budget_s=budget), "work": work_record(sig)}
+        records.append(rec)
+        if progress is not None:
+            progress(i + 1, total, sig)
+    log.info("%d microbenchmarks in %.1f s", total, time.perf_counter() - t0)
+    return records

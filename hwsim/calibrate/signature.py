@@ -1,0 +1,153 @@
+"""Op signatures (``MatMul:m=128,n=768,k=768:fp32``) and the single-op ONNX graphs they name.
+
+A signature is ``<OpType>:<key=int,...>:<dtype>``. It is the unit of a microbenchmark and of
+a row in a calibration CSV. :func:`signature_graph` builds the opset-17 graph with the op's
+weights as random initializers (so ORT may prepack them, as in a real model) and its
+activations as graph inputs. Keys per op (all integers):
+
+* MatMul/Gemm ``m,n,k`` (``b`` batch, default 1); MatMulInteger ``m,n,k`` (int8 → int32)
+* Conv ``n,c,h,w,k`` (out channels), ``r`` kernel, ``s`` stride, ``g`` groups; pads r//2
+* unary Relu/Sigmoid/Tanh/Exp/Erf/Clip and binary Add/Mul: ``e`` elements
+* ReduceMean/Softmax/LayerNormalization ``r,c`` (over the last axis, rows r)
+* MaxPool/AveragePool ``n,c,h,w,r,s``; GlobalAveragePool ``n,c,h,w``
+* Transpose ``a,b,c`` (perm 0,2,1); Concat ``r,c`` (two r×c → 2r×c); Gather ``v,d,i``
+  (i indices into a v×d table); LSTM ``t,b,i,h`` (seq, batch, input, hidden)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from hwsim.errors import ConfigError
+
+_DT = {"fp32": (TensorProto.FLOAT, np.float32), "int8": (TensorProto.INT8, np.int8)}
+UNARY = ("Relu", "Sigmoid", "Tanh", "Exp", "Erf", "Clip")
+BINARY = ("Add", "Mul")
+Spec = tuple[list, list, list]  # (nodes, input value infos, initializers)
+
+
+def parse_signature(sig: str) -> tuple[str, dict[str, int], str]:
+    """``"MatMul:m=1,n=2,k=3:fp32"`` → ``("MatMul", {"m": 1, "n": 2, "k": 3}, "fp32")``."""
+    parts = sig.strip().split(":")
+    if len(parts) != 3 or not parts[0]:
+        raise ConfigError(f"op signature {sig!r}: expected OpType:key=value,...:dtype")
+    op, body, dtype = parts
+    params: dict[str, int] = {}
+    for item in filter(None, body.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or not value.strip().isdigit():
+            raise ConfigError(f"op signature {sig!r}: {item!r} is not key=<positive integer>")
+        params[key.strip()] = int(value)
+    if op not in BUILDERS:
+        raise ConfigError(f"op signature {sig!r}: unknown op {op!r} (known: {', '.join(sorted(BUILDERS))})")
+    if dtype not in _DT:
+        raise ConfigError(f"op signature {sig!r}: dtype {dtype!r} not one of {', '.join(_DT)}")
+    return op, params, dtype
+
+
+def make_signature(op: str, params: dict[str, int], dtype: str = "fp32") -> str:
+    """The canonical signature string of ``op`` with ``params``."""
+    return f"{op}:{','.join(f'{k}={v}' for k, v in params.items())}:{dtype}"
+
+
+def signature_graph(sig: str, seed: int = 0) -> onnx.ModelProto:
+    """The single-op opset-17 ONNX model a signature names (ConfigError on missing keys)."""
+    op, p, dtype = parse_signature(sig)
+    rng = np.random.default_rng(seed)
+    try:
+        nodes, inputs, inits = BUILDERS[op](op, p, dtype, rng)
+    except KeyError as exc:
+        raise ConfigError(f"op signature {sig!r}: missing key {exc.args[0]!r}") from None
+    out_type = TensorProto.INT32 if op == "MatMulInteger" else TensorProto.FLOAT
+    outs = [helper.make_tensor_value_info(nodes[-1].output[0], out_type, None)]
+    graph = helper.make_graph(nodes, op, inputs, outs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+def _inp(name: str, shape: list[int], dtype: str = "fp32") -> onnx.ValueInfoProto:
+    return helper.make_tensor_value_info(name, _DT[dtype][0], shape)
+
+
+def _w(name: str, shape: list[int], rng: np.random.Generator, dtype: str = "fp32") -> TensorProto:
+    if dtype == "int8":
+        return numpy_helper.from_array(rng.integers(-8, 8, shape).astype(np.int8), name)
+    return numpy_helper.from_array((rng.standard_normal(shape) * 0.05).astype(np.float32), name)
+
+
+def _matmul(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    a = [p.get("b", 1), p["m"], p["k"]] if p.get("b", 1) > 1 else [p["m"], p["k"]]
+    if op == "MatMulInteger":
+        return ([helper.make_node("MatMulInteger", ["A", "B"], ["Y"], name="op")],
+                [_inp("A", a, "int8")], [_w("B", [p["k"], p["n"]], rng, "int8")])
+    if op == "Gemm":
+        return ([helper.make_node("Gemm", ["A", "B", "C"], ["Y"], name="op")], [_inp("A", a)],
+                [_w("B", [p["k"], p["n"]], rng), _w("C", [p["n"]], rng)])
+    return [helper.make_node("MatMul", ["A", "B"], ["Y"], name="op")], [_inp("A", a)], [_w("B", [p["k"], p["n"]], rng)]
+
+
+def _conv(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    r, s, g = p.get("r", 1), p.get("s", 1), p.get("g", 1)
+    node = helper.make_node("Conv", ["X", "W", "B"], ["Y"], name="op", kernel_shape=[r, r], strides=[s, s],
+                            pads=[r // 2] * 4, group=g)
+    return ([node], [_inp("X", [p["n"], p["c"], p["h"], p["w"]])],
+            [_w("W", [p["k"], p["c"] // g, r, r], rng), _w("B", [p["k"]], rng)])
+
+
+def _eltwise(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    if op in BINARY:
+        return [helper.make_node(op, ["X", "Z"], ["Y"], name="op")], [_inp("X", [p["e"]]), _inp("Z", [p["e"]])], []
+    attrs = {}
+    ins = ["X"]
+    inits = []
+    if op == "Clip":
+        ins, inits = ["X", "lo", "hi"], [numpy_helper.from_array(np.float32(0), "lo"), numpy_helper.from_array(np.float32(6), "hi")]
+    return [helper.make_node(op, ins, ["Y"], name="op", **attrs)], [_inp("X", [p["e"]])], inits
+
+
+def _rows(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    x = [_inp("X", [p["r"], p["c"]])]
+    if op == "ReduceMean":
+        return [helper.make_node(op, ["X"], ["Y"], name="op", axes=[-1])], x, []
+    if op == "Softmax":
+        return [helper.make_node(op, ["X"], ["Y"], name="op", axis=-1)], x, []
+    return ([helper.make_node(op, ["X", "S", "B"], ["Y"], name="op", axis=-1)], x,
+            [_w("S", [p["c"]], rng), _w("B", [p["c"]], rng)])
+
+
+def _pool(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    x = [_inp("X", [p["n"], p["c"], p["h"], p["w"]])]
+    if op == "GlobalAveragePool":
+        return [helper.make_node(op, ["X"], ["Y"], name="op")], x, []
+    r, s = p.get("r", 3), p.get("s", 2)
+    return [helper.make_node(op, ["X"], ["Y"], name="op", kernel_shape=[r, r], strides=[s, s], pads=[r // 2] * 4)], x, []
+
+
+def _movement(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    if op == "Transpose":
+        return [helper.make_node(op, ["X"], ["Y"], name="op", perm=[0, 2, 1])], [_inp("X", [p["a"], p["b"], p["c"]])], []
+    if op == "Concat":
+        return ([helper.make_node(op, ["X", "Z"], ["Y"], name="op", axis=0)],
+                [_inp("X", [p["r"], p["c"]]), _inp("Z", [p["r"], p["c"]])], [])
+    idx = helper.make_tensor_value_info("I", TensorProto.INT64, [p["i"]])
+    return [helper.make_node("Gather", ["T", "I"], ["Y"], name="op", axis=0)], [idx], [_w("T", [p["v"], p["d"]], rng)]
+
+
+def _lstm(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    t, b, i, h = p["t"], p["b"], p["i"], p["h"]
+    node = helper.make_node("LSTM", ["X", "W", "R", "B"], ["Y"], name="op", hidden_size=h)
+    return ([node], [_inp("X", [t, b, i])],
+            [_w("W", [1, 4 * h, i], rng), _w("R", [1, 4 * h, h], rng), _w("B", [1, 8 * h], rng)])
+
+
+BUILDERS: dict[str, Callable[..., Spec]] = {
+    "MatMul": _matmul, "Gemm": _matmul, "MatMulInteger": _matmul, "Conv": _conv,
+    **dict.fromkeys(UNARY + BINARY, _eltwise), **dict.fromkeys(("ReduceMean", "Softmax", "LayerNormalization"), _rows),
+    **dict.fromkeys(("MaxPool", "AveragePool", "GlobalAveragePool"), _pool),
+    **dict.fromkeys(("Transpose", "Concat", "Gather"), _movement), "LSTM": _lstm,
+}

@@ -1,0 +1,86 @@
+"""Compute the rows of one chunk of sweep points (runs in the main process, a local worker
+process or a Dask worker: the same function either way, so results are identical)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hwsim.config.scenario import Scenario
+from hwsim.devices import make_device
+from hwsim.scenario.context import (
+    PreparedModel,
+    cluster_spec,
+    device_spec,
+    point_economics,
+    point_workloads,
+    split_point,
+)
+from hwsim.scenario.workloads import HANDLERS, Cell, totals
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every chunk needs: the scenario, its folder, the counted models, the points."""
+
+    scenario: Scenario
+    base: Path
+    models: tuple[PreparedModel, ...]
+    points: tuple[dict[str, Any], ...]
+
+
+def compute_chunk(ctx: RunContext, indices: list[int], keep_per_op: bool = False) -> tuple[list[dict], dict]:
+    """(rows, per_op) for the points at ``indices``, in (point, model, workload, device) order."""
+    rows: list[dict] = []
+    per_op: dict = {}
+    for i in indices:
+        point_rows, point_ops = compute_point(ctx, i, keep_per_op)
+        rows += point_rows
+        per_op.update(point_ops)
+    return rows, per_op
+
+
+def compute_point(ctx: RunContext, index: int, keep_per_op: bool) -> tuple[list[dict], dict]:
+    """Rows of one sweep point; ``keep_per_op`` also returns per-op arrays for the figures."""
+    s, point = ctx.scenario, ctx.points[index]
+    where = f"{s.name} point {index} ({_describe(point)})"
+    dev_over, wl_over, econ_over = split_point(point)
+    econ = point_economics(s, econ_over, where)
+    workloads = point_workloads(s, wl_over, where)
+    devices = []
+    for d in s.devices:
+        over = {**dev_over.get("*", {}), **dev_over.get(d.key, {})}
+        spec = device_spec(d, ctx.base, over, where)
+        devices.append((d, make_device(spec), cluster_spec(d, d.ref)))
+    rows, per_op = [], {}
+    for m in ctx.models:
+        for w in workloads:
+            if m.entry.workloads is not None and w.key not in m.entry.workloads:
+                continue
+            for d, device, cluster in devices:
+                metrics, ops = HANDLERS[w.type](Cell(m, device, cluster, w, econ))
+                rows.append(_row(s, index, point, m, w.key, d.key, device.spec.kind if cluster is None else "cluster", metrics))
+                if keep_per_op and ops is not None:
+                    per_op[(m.entry.name, d.key, w.key)] = ops
+    return rows, per_op
+
+
+def _row(s: Scenario, index: int, point: dict, m: PreparedModel, workload: str, device: str, kind: str,
+         metrics: dict[str, Any]) -> dict[str, Any]:
+    row = {"scenario": s.name, "point": index, "model": m.entry.name, "family": m.entry.family or m.entry.name,
+           "workload": workload, "device": device, "device_kind": kind}
+    row.update({f"param:{k}": v for k, v in point.items()})
+    row.update(totals(m.table))
+    row.update(metrics)
+    return row
+
+
+def _describe(point: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.items()) or "base"
+
+
+def is_nan(x: Any) -> bool:
+    """True for float NaN."""
+    return isinstance(x, float) and math.isnan(x)
