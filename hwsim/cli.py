@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--explain", type=int, default=0, metavar="K", help="show the K most expensive ops per device")
     p.add_argument("--per-op", action="store_true", help="JSON: add per-op costs to each result")
+    p = sub.add_parser("serve", help="simulate serving a model under Poisson load (latency percentiles, SLO)")
+    p.add_argument("model", help="zoo:NAME[?k=v] (re-counted at each batch size)")
+    p.add_argument("--device", required=True, metavar="NAME")
+    p.add_argument("--rate", type=float, required=True, help="arrival rate (requests/s)")
+    p.add_argument("--slo-ms", type=float, default=None, help="latency SLO (ms): also search the highest rate meeting it at p99")
+    p.add_argument("--devices", type=int, default=1, help="replicas serving the queue")
+    p.add_argument("--max-batch", type=int, default=8)
+    p.add_argument("--max-wait-ms", type=float, default=5.0)
+    p.add_argument("--requests", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", choices=("table", "json"), default="table")
     p = sub.add_parser("run", help="run a scenario study (YAML) and write results + report")
     p.add_argument("scenario", help="path to a scenario YAML (see scenarios/)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/<scenario name>)")
@@ -238,13 +249,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`hwsim serve`: dynamic batching on N replicas under Poisson arrivals (simpy)."""
+    from hwsim.schedule.serving import latency_table_from, max_rate_meeting_slo, simulate_serving
+
+    if args.rate <= 0:
+        raise ConfigError(f"--rate {args.rate}: must be a positive number of requests per second")
+    sizes = sorted({1, args.max_batch, *[2 ** i for i in range(1, 12) if 2 ** i < args.max_batch]})
+    table = latency_table_from(args.model, args.device, sizes)
+    kw = dict(devices=args.devices, max_batch=args.max_batch, max_wait_s=args.max_wait_ms / 1e3, seed=args.seed)
+    sim = simulate_serving(table, rate_per_s=args.rate, n_requests=args.requests, **kw)
+    slo = max_rate_meeting_slo(table, args.slo_ms / 1e3, n_requests=args.requests, **kw) if args.slo_ms else None
+    doc = {"model": args.model, "device": args.device, "rate_per_s": args.rate, "throughput_per_s": sim.throughput_per_s,
+           "p50_s": sim.latency_p50_s, "p95_s": sim.latency_p95_s, "p99_s": sim.latency_p99_s,
+           "utilization": sim.utilisation, "mean_batch": sim.mean_batch, "energy_j": sim.energy_j,
+           "usd_per_1m": sim.usd_per_million, "co2_g_per_1m": sim.co2_g_per_million,
+           "max_rate_meeting_slo": slo}
+    if args.format == "json":
+        sys.stdout.write(json.dumps(doc, indent=1, default=_json_default) + "\n")
+    else:
+        for k, v in doc.items():
+            sys.stdout.write(f"{k:>22s}: {v:.6g}\n" if isinstance(v, float) else f"{k:>22s}: {v}\n")
+    return 0
+
+
 def _answer_lines(result) -> list[str]:
     from hwsim.report.answer import answer
 
     return [f"{result.meta['question']}", *(f"  {line}" for line in answer(result.rows, result.meta))]
 
 
-COMMANDS = {"run": cmd_run, "inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
+COMMANDS = {"run": cmd_run, "serve": cmd_serve, "inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

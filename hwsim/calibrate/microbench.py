@@ -70,18 +70,30 @@ def grid(quick: bool) -> list[str]:
         sigs = (_gemms((64, 256, 1024), (1, 16, 128)) + _convs((16, 64, 256), (14, 56))
                 + _memory_bound((256, 16384, 262144, 2097152), ((16, 64), (64, 768), (512, 1024)))
                 + _pools((32, 256), (14, 56)))
-        extra = [("LSTM", {"t": 8, "b": 1, "i": 128, "h": 128}), ("LSTM", {"t": 16, "b": 4, "i": 256, "h": 256}),
-                 ("Gemm", {"m": 1, "n": 1000, "k": 512}), ("MatMul", {"b": 12, "m": 64, "n": 64, "k": 64})]
+        extra = [("LSTM", {"t": t, "b": b, "i": h, "h": h}) for t, b, h in ((8, 1, 128), (16, 4, 256), (32, 1, 512), (16, 1, 768))]
+        extra += [("Gemm", {"m": 1, "n": n, "k": k}) for n, k in ((1000, 512), (2048, 4096), (4096, 8192))]
+        extra += [("MatMul", {"b": 12, "m": 64, "n": 64, "k": 64})]
     else:
         sigs = (_gemms((32, 128, 512, 2048), (1, 8, 64, 256, 1024)) + _convs((8, 32, 128, 512), (7, 28, 112))
                 + _memory_bound((64, 4096, 65536, 524288, 4194304, 16777216),
                                 ((8, 32), (64, 768), (256, 512), (2048, 1024)))
                 + _pools((16, 64, 256), (7, 28, 112)))
         extra = [("LSTM", {"t": t, "b": b, "i": h, "h": h}) for t, b, h in itertools.product((8, 32), (1, 8), (64, 256, 512))]
-        extra += [("Gemm", {"m": m, "n": 1000, "k": 2048}) for m in (1, 16)]
+        extra += [("Gemm", {"m": m, "n": n, "k": k}) for m, n, k in itertools.product((1, 16), (1000, 4096), (2048, 8192))]
         extra += [("MatMul", {"b": 12, "m": s, "n": s, "k": 64}) for s in (16, 64, 256)]
-    ints = [make_signature("MatMulInteger", {"m": m, "n": 256, "k": 256}, "int8") for m in (1, 64, 256)]
-    return sigs + [make_signature(op, p) for op, p in extra] + ints
+    chains = [make_signature("Relu", {"e": e, "n": n}) for e, n in ((64, 8), (64, 32), (4096, 16))]
+    ints = chains + [make_signature("MatMulInteger", {"m": m, "n": n, "k": n}, "int8") for m in (1, 64, 256) for n in (64, 512)]
+    return sigs + [make_signature(op, p) for op, p in extra + _stems(quick)] + ints
+
+
+def _stems(quick: bool) -> list[tuple[str, dict[str, int]]]:
+    """Large-kernel/strided convolutions (network stems) and LRN (Caffe-era CNNs)."""
+    out = [("Conv", {"n": 1, "c": 3, "h": 224, "w": 224, "k": 64, "r": 7, "s": 2, "g": 1}),
+           ("Conv", {"n": 1, "c": 3, "h": 224, "w": 224, "k": 96, "r": 11, "s": 4, "g": 1}),
+           ("Conv", {"n": 1, "c": 64, "h": 28, "w": 28, "k": 128, "r": 5, "s": 1, "g": 1}),
+           ("Conv", {"n": 1, "c": 128, "h": 28, "w": 28, "k": 128, "r": 3, "s": 1, "g": 2})]
+    out += [("LRN", {"n": 1, "c": c, "h": h, "w": h}) for c, h in ((64, 56), (256, 14), (32, 28))]
+    return out if quick else out + [("LRN", {"n": 1, "c": 128, "h": 112, "w": 112})]
 
 
 def work_record(sig: str) -> dict:
@@ -89,10 +101,13 @@ def work_record(sig: str) -> dict:
     from hwsim import count_work, load_model
 
     table = count_work(load_model(signature_graph(sig)))
-    row = int(np.argmax(table.columns["flops"] + table.columns["bytes_read"]))
     c = table.columns
-    out = {k: float(c[k][row]) for k in ("flops", "macs", "bytes_read", "bytes_written", "repeat",
-                                          "gemm_batch", "gemm_m", "gemm_n", "gemm_k")}
+    busy = (c["flops"] + c["bytes_read"] + c["bytes_written"]) > 0
+    row = int(np.argmax(c["flops"] + c["bytes_read"]))
+    out = {k: float(c[k][row]) for k in ("gemm_batch", "gemm_m", "gemm_n", "gemm_k")}
+    # a chain of n identical ops is one row repeated n times (CpuModel: w per repeat, n dispatches)
+    out.update({k: float(c[k][busy].sum()) for k in ("flops", "macs", "bytes_read", "bytes_written")})
+    out["repeat"] = float(c["repeat"][busy].sum())
     return {**out, "kind": table.kind.tolist()[row], "op_type": str(table.op_type[row]), "dtype": str(table.dtype[row])}
 
 

@@ -5,13 +5,16 @@ a row in a calibration CSV. :func:`signature_graph` builds the opset-17 graph wi
 weights as random initializers (so ORT may prepack them, as in a real model) and its
 activations as graph inputs. Keys per op (all integers):
 
-* MatMul/Gemm ``m,n,k`` (``b`` batch, default 1); MatMulInteger ``m,n,k`` (int8 → int32)
+* MatMul/Gemm ``m,n,k`` (``b`` batch, default 1); MatMulInteger ``m,n,k`` (uint8 activations ×
+  int8 weights → int32, the pattern ORT's dynamic quantisation emits)
 * Conv ``n,c,h,w,k`` (out channels), ``r`` kernel, ``s`` stride, ``g`` groups; pads r//2
-* unary Relu/Sigmoid/Tanh/Exp/Erf/Clip and binary Add/Mul: ``e`` elements
+* unary Relu/Sigmoid/Tanh/Exp/Erf/Clip and binary Add/Mul: ``e`` elements; unary ops take an
+  optional ``n``: a chain of n such ops (separates per-op dispatch from per-run overhead)
 * ReduceMean/Softmax/LayerNormalization ``r,c`` (over the last axis, rows r)
 * MaxPool/AveragePool ``n,c,h,w,r,s``; GlobalAveragePool ``n,c,h,w``
 * Transpose ``a,b,c`` (perm 0,2,1); Concat ``r,c`` (two r×c → 2r×c); Gather ``v,d,i``
-  (i indices into a v×d table); LSTM ``t,b,i,h`` (seq, batch, input, hidden)
+  (i indices into a v×d table); LSTM ``t,b,i,h`` (seq, batch, input, hidden);
+  LRN ``n,c,h,w`` (size 5)
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from hwsim.errors import ConfigError
 
-_DT = {"fp32": (TensorProto.FLOAT, np.float32), "int8": (TensorProto.INT8, np.int8)}
+_DT = {"fp32": (TensorProto.FLOAT, np.float32), "int8": (TensorProto.INT8, np.int8), "uint8": (TensorProto.UINT8, np.uint8)}
 UNARY = ("Relu", "Sigmoid", "Tanh", "Exp", "Erf", "Clip")
 BINARY = ("Add", "Mul")
 Spec = tuple[list, list, list]  # (nodes, input value infos, initializers)
@@ -44,8 +47,8 @@ def parse_signature(sig: str) -> tuple[str, dict[str, int], str]:
         params[key.strip()] = int(value)
     if op not in BUILDERS:
         raise ConfigError(f"op signature {sig!r}: unknown op {op!r} (known: {', '.join(sorted(BUILDERS))})")
-    if dtype not in _DT:
-        raise ConfigError(f"op signature {sig!r}: dtype {dtype!r} not one of {', '.join(_DT)}")
+    if dtype not in ("fp32", "int8"):
+        raise ConfigError(f"op signature {sig!r}: dtype {dtype!r} not one of fp32, int8")
     return op, params, dtype
 
 
@@ -84,7 +87,7 @@ def _matmul(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
     a = [p.get("b", 1), p["m"], p["k"]] if p.get("b", 1) > 1 else [p["m"], p["k"]]
     if op == "MatMulInteger":
         return ([helper.make_node("MatMulInteger", ["A", "B"], ["Y"], name="op")],
-                [_inp("A", a, "int8")], [_w("B", [p["k"], p["n"]], rng, "int8")])
+                [_inp("A", a, "uint8")], [_w("B", [p["k"], p["n"]], rng, "int8")])
     if op == "Gemm":
         return ([helper.make_node("Gemm", ["A", "B", "C"], ["Y"], name="op")], [_inp("A", a)],
                 [_w("B", [p["k"], p["n"]], rng), _w("C", [p["n"]], rng)])
@@ -102,12 +105,13 @@ def _conv(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
 def _eltwise(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
     if op in BINARY:
         return [helper.make_node(op, ["X", "Z"], ["Y"], name="op")], [_inp("X", [p["e"]]), _inp("Z", [p["e"]])], []
-    attrs = {}
-    ins = ["X"]
-    inits = []
+    extra, inits = [], []
     if op == "Clip":
-        ins, inits = ["X", "lo", "hi"], [numpy_helper.from_array(np.float32(0), "lo"), numpy_helper.from_array(np.float32(6), "hi")]
-    return [helper.make_node(op, ins, ["Y"], name="op", **attrs)], [_inp("X", [p["e"]])], inits
+        extra, inits = ["lo", "hi"], [numpy_helper.from_array(np.float32(0), "lo"), numpy_helper.from_array(np.float32(6), "hi")]
+    n = p.get("n", 1)
+    outs = [f"t{i}" for i in range(n - 1)] + ["Y"]
+    nodes = [helper.make_node(op, [x, *extra], [y], name=f"op{i}") for i, (x, y) in enumerate(zip(["X", *outs], outs))]
+    return nodes, [_inp("X", [p["e"]])], inits
 
 
 def _rows(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
@@ -122,6 +126,8 @@ def _rows(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
 
 def _pool(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
     x = [_inp("X", [p["n"], p["c"], p["h"], p["w"]])]
+    if op == "LRN":
+        return [helper.make_node(op, ["X"], ["Y"], name="op", size=5)], x, []
     if op == "GlobalAveragePool":
         return [helper.make_node(op, ["X"], ["Y"], name="op")], x, []
     r, s = p.get("r", 3), p.get("s", 2)
@@ -148,6 +154,6 @@ def _lstm(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
 BUILDERS: dict[str, Callable[..., Spec]] = {
     "MatMul": _matmul, "Gemm": _matmul, "MatMulInteger": _matmul, "Conv": _conv,
     **dict.fromkeys(UNARY + BINARY, _eltwise), **dict.fromkeys(("ReduceMean", "Softmax", "LayerNormalization"), _rows),
-    **dict.fromkeys(("MaxPool", "AveragePool", "GlobalAveragePool"), _pool),
+    **dict.fromkeys(("MaxPool", "AveragePool", "GlobalAveragePool", "LRN"), _pool),
     **dict.fromkeys(("Transpose", "Concat", "Gather"), _movement), "LSTM": _lstm,
 }

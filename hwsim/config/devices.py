@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
+from hwsim.config.calibration import CalibrationBlock
 from hwsim.ops.work import WorkKind
 
 Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -73,6 +74,9 @@ class DeviceSpecBase(_Frozen):
         default=1.0, description="multiplier on mac_j/op_j for the energy a real chip spends around each operation "
                                  "(instruction fetch, operand delivery, clocking) that per-op arithmetic tables omit; "
                                  "see hwsim.devices.energy.tdp_anchored_scale")
+    calibration: CalibrationBlock | None = Field(
+        default=None, description="what `hwsim calibrate` fitted, on what data, with residuals and provenance "
+                                  "(hwsim.config.calibration); models never read it, only the fitted fields")
 
     @model_validator(mode="after")
     def _idle_below_tdp(self) -> DeviceSpecBase:
@@ -99,6 +103,19 @@ class CpuSpec(DeviceSpecBase):
     dtype_speedup: dict[Dtype, PositiveFloat] = Field(description="throughput per cycle relative to fp32 FMA lanes (fp64 0.5; int8 4 with VNNI; bf16 with AMX...); a dtype absent here is not supported")
     caches: list[CacheLevel] = Field(default_factory=list, description="on-chip levels, smallest first")
     dispatch_overhead_s: NonNeg = Field(description="per-op runtime dispatch cost (s)")
+    threads: PositiveInt | None = Field(default=None, description="intra-op threads the runtime uses (None: one per core)")
+    parallel_fraction: dict[KindLabel, Fraction] = Field(
+        default_factory=dict, description="Amdahl parallel fraction p per work kind (absent: 1, perfect scaling): "
+                                          "effective cores = 1 / ((1 - p) + p / threads); calibrated")
+    op_efficiency: dict[str, Efficiency] = Field(
+        default_factory=dict, description="calibrated curves overriding the kind's for one op type ('Erf', 'LSTM') or "
+                                          "grouped convolutions ('Conv/grouped', with w = FLOPs per group); empty: kind curves only")
+
+    def effective_cores(self, kind: str | None = None) -> float:
+        """Cores' worth of throughput for a work kind: 1 / ((1 - p) + p / t) (Amdahl), t = threads or cores."""
+        t = self.threads or self.cores
+        p = self.parallel_fraction.get(kind, 1.0) if kind else 1.0  # type: ignore[call-overload]
+        return float(t) if p == 1.0 else 1.0 / ((1.0 - p) + p / t)
 
     def headline_flops_per_s(self) -> float:
         """Largest peak over dtypes: cores × simd_bits/32 × fma_units × 2 × freq_hz × speedup."""

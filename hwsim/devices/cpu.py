@@ -3,10 +3,14 @@
 Per op (one row of a :class:`WorkTable`, vectorised over rows):
 
 * ``peak_flops_per_s(dtype) = cores × (simd_bits / 32) × fma_units × 2 × freq_hz × dtype_speedup[dtype]``
+  × :func:`core_share` per row (1 unless the spec sets ``threads`` or a calibrated per-kind Amdahl
+  ``parallel_fraction``: effective_cores(kind) / cores; cache bandwidths scale by it too)
   (fp32 FMA lanes × 2 FLOPs per FMA; int8 VNNI = 4, fp64 = 0.5, ...). Index/bool dtypes on ops
   that do a little arithmetic run at the fp32 rate; a dtype absent from ``dtype_speedup`` raises
   :class:`UnsupportedDtypeError` naming it.
-* ``compute_s = flops / (peak × eff(kind, flops per repeat))`` (the spec's saturating curve).
+* ``compute_s = flops / (peak × eff(kind, flops per repeat))`` (the spec's saturating curve; a
+  calibrated ``op_efficiency`` curve for the op type, or ``Conv/grouped`` on FLOPs per group,
+  replaces it: :func:`op_efficiency`).
 * ``memory_s = bytes / bw``: the op's working set ``(bytes_read + bytes_written) / repeat`` picks the
   smallest cache level that holds it (its aggregate bandwidth), else DRAM at
   ``mem_bw_bytes_per_s × mem_efficiency``. The data is assumed resident in that level (produced
@@ -36,7 +40,7 @@ from hwsim.devices.base import (
     unsupported_rows,
     utilization,
 )
-from hwsim.ops.work import WorkTable
+from hwsim.ops.work import WorkKind, WorkTable
 
 
 def zero_work_rows(table: WorkTable) -> np.ndarray:
@@ -86,13 +90,40 @@ def cpu_peaks_flops_per_s(spec: CpuSpec) -> dict[str, float]:
     return {dtype: fp32 * speedup for dtype, speedup in spec.dtype_speedup.items()}
 
 
-def level_bandwidth(spec: CpuSpec, ws_bytes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bandwidth in bytes/s, from_dram bool) per row: smallest cache level holding the working set."""
+def core_share(spec: CpuSpec, table: WorkTable) -> np.ndarray:
+    """Per row: effective_cores(kind) / cores (Amdahl at ``spec.threads``); 1 for an uncalibrated spec."""
+    share = np.ones(len(table))
+    if spec.threads is None and not spec.parallel_fraction:
+        return share
+    for k in set(table.kind.tolist()):
+        share[table.kind == k] = spec.effective_cores(WorkKind(k).label) / spec.cores
+    return share
+
+
+def op_efficiency(spec: CpuSpec, table: WorkTable) -> np.ndarray:
+    """Kind efficiency, replaced by ``spec.op_efficiency[op_type]`` rows (``Conv/grouped``: w per group)."""
+    eff = efficiency(spec, table)
+    if not spec.op_efficiency:
+        return eff
+    c = table.columns
+    w = c["flops"] / np.maximum(c["repeat"], 1.0)
+    keys = np.where((table.op_type == "Conv") & (c["gemm_batch"] > 1), "Conv/grouped", table.op_type.astype(str))
+    w = np.where(keys == "Conv/grouped", w / np.maximum(c["gemm_batch"], 1.0), w)
+    for key, curve in spec.op_efficiency.items():
+        m = (keys == key) & (w > 0)
+        eff[m] = curve.peak_fraction * w[m] / (w[m] + curve.half_work_flops)
+    return np.maximum(eff, 1e-9)
+
+
+def level_bandwidth(spec: CpuSpec, ws_bytes: np.ndarray, share: np.ndarray | float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(bandwidth in bytes/s, from_dram bool) per row: smallest cache level holding the working set
+    (cache bandwidth × ``share`` of the cores in use; DRAM unscaled)."""
     bw = np.full(len(ws_bytes), spec.mem_bw_bytes_per_s * spec.mem_efficiency)
     from_dram = np.ones(len(ws_bytes), dtype=bool)
+    share = np.broadcast_to(share, bw.shape)
     for level in sorted(spec.caches, key=lambda lv: lv.bytes, reverse=True):
         fits = ws_bytes <= level.bytes
-        bw[fits] = level.bw_bytes_per_s
+        bw[fits] = level.bw_bytes_per_s * share[fits]
         from_dram[fits] = False
     return bw, from_dram
 
@@ -113,10 +144,10 @@ class CpuModel:
         """Per-op latency, energy, bound and utilisation of ``table`` on this CPU."""
         spec, c = self.spec, table.columns
         peak = dtype_peaks(table, cpu_peaks_flops_per_s(spec), spec.name, default="fp32",
-                           mask=~unsupported_rows(table))
-        compute = safe_div(c["flops"], peak * efficiency(spec, table))
+                           mask=~unsupported_rows(table)) * core_share(spec, table)
+        compute = safe_div(c["flops"], peak * op_efficiency(spec, table))
         moved = c["bytes_read"] + c["bytes_written"]
-        bw, from_dram = level_bandwidth(spec, working_set_bytes(table))
+        bw, from_dram = level_bandwidth(spec, working_set_bytes(table), core_share(spec, table))
         overhead = np.where(zero_work_rows(table), 0.0, spec.dispatch_overhead_s * np.maximum(c["repeat"], 1.0))
         parts = {"compute_s": compute, "memory_s": moved / bw, "overhead_s": overhead,
                  "dram_bytes": np.where(from_dram, moved, 0.0), "sram_bytes": np.where(from_dram, 0.0, moved),

@@ -41,6 +41,13 @@ sub-table of those rows, plus their transfers over the host link: activations in
 host_link_latency_s per row (each offloaded op is one round trip; consecutive offloaded ops
 are not merged — an upper bound). Link energy is not modelled.
 
+**Training** (columns added by :mod:`hwsim.workload.training` and :mod:`hwsim.workload.local`;
+absent columns change nothing): rows with ``plasticity`` > 0 are local weight updates run by
+the on-chip learning engine: energy = plasticity × ``energy_per_plasticity_j``, latency one
+``timestep_s`` (the learning phase of a timestep; assumption — no published update rate).
+Rows of a global backward pass or optimizer (``phase`` 1 or 2) that do any work are refused: the chip has no
+path to send errors back through its synapses, so they run on the host.
+
 **Capacity**: :meth:`NeuromorphicModel.devices_needed` = max(⌈N_total / (cores ·
 neurons_per_core)⌉, ⌈synapses / (cores · synapses_per_core)⌉) with synapses = Σ params·d_w of
 the synaptic rows (shared convolution weights stored once; a crossbar chip without weight
@@ -98,14 +105,18 @@ class NeuromorphicModel:
         zero = (c["flops"] <= 0) & np.isin(table.kind, [int(WorkKind.NONE), int(WorkKind.DATA_MOVEMENT)])
         fused = np.isin(ops, list(NEURON_OPS | FOLDED_OPS)) & ~named
         free = (zero | fused) & ~(synaptic | pool | sums)
-        on_chip = (synaptic | pool | sums | free) & counted
+        plastic = _column(table, "plasticity") > 0
+        idle = (c["flops"] <= 0) & (c["bytes_read"] + c["bytes_written"] <= 0)
+        global_grad = np.isin(_column(table, "phase"), (1.0, 2.0)) & ~plastic & ~idle
+        synaptic, pool, sums, free = (m & ~plastic & ~global_grad for m in (synaptic, pool, sums, free))
+        on_chip = (synaptic | pool | sums | free | plastic) & counted
         return {"synaptic": synaptic & counted, "pool": pool & counted, "sum": sums & counted,
-                "free": free & counted, "refused": counted & ~on_chip}
+                "free": free & counted, "plastic": plastic & counted, "refused": counted & ~on_chip}
 
     def supports(self, table: WorkTable) -> np.ndarray:
         """Rows the chip runs itself (everything else is offloaded to the host or unsupported)."""
         cls = self.row_classes(table)
-        return cls["synaptic"] | cls["pool"] | cls["sum"] | cls["free"]
+        return cls["synaptic"] | cls["pool"] | cls["sum"] | cls["free"] | cls["plastic"]
 
     def counts(self, table: WorkTable) -> dict[str, np.ndarray]:
         """Per row: neurons, spikes, neuron updates and synaptic ops per inference (0 off chip)."""
@@ -121,14 +132,16 @@ class NeuromorphicModel:
     def on_chip_energy_j(self, table: WorkTable) -> np.ndarray:
         """synops·e_synop + spikes·e_spike + updates·e_update per row (joules)."""
         s, n = self.spec, self.counts(table)
+        plastic = self.row_classes(table)["plastic"]
         return (n["synops"] * s.energy_per_synop_j + n["spikes"] * s.energy_per_spike_j
-                + n["updates"] * s.energy_per_neuron_update_j)
+                + n["updates"] * s.energy_per_neuron_update_j
+                + np.where(plastic, self.plasticity_energy_j(_column(table, "plasticity")), 0.0))
 
     def on_chip_latency_s(self, table: WorkTable) -> np.ndarray:
         """Pipelined timesteps: timestep_s per population, + (T − 1)·timestep_s at each segment start."""
         s, cls = self.spec, self.row_classes(table)
         population = cls["synaptic"] | cls["pool"] | cls["sum"]
-        latency = np.where(population, s.timestep_s, 0.0)
+        latency = np.where(population | cls["plastic"], s.timestep_s, 0.0)
         fresh = True
         for i in range(len(table)):
             if cls["refused"][i]:
@@ -178,5 +191,12 @@ class NeuromorphicModel:
         bad = unsupported_rows(table)
         latency[bad], energy[bad], bound[bad] = np.nan, np.nan, Bound.UNSUPPORTED
         notes = (f"{int(off.sum())} ops offloaded to host {self.spec.host!r}",) if off.any() else ()
+        if cls["plastic"].any():
+            notes += (f"{int(cls['plastic'].sum())} local-update rows priced as on-chip plasticity events",)
         return CostTable(latency_s=latency, compute_s=compute, memory_s=memory, overhead_s=overhead,
                          energy_j=energy, bound=bound, utilization=util, peak_flops_per_s=peak, notes=notes)
+
+
+def _column(table: WorkTable, key: str) -> np.ndarray:
+    """A training column of ``table``, zeros when the table has none (inference tables)."""
+    return table.columns[key] if key in table.columns else np.zeros(len(table))

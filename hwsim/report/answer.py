@@ -69,18 +69,30 @@ def fmt(value: Any, metric: str = "") -> str:
         return f"{100 * v:.3g}%"
     if unit == "USD":
         return f"${v:.3g}"
-    if unit in _PREFIXED and v != 0:
+    return si(v, unit) if unit in _PREFIXED else f"{v:.3g} {unit}".rstrip()
+
+
+def si(value: float, unit: str) -> str:
+    """``value`` with an SI prefix, 3 significant figures (``12 mJ``, ``312 TFLOP/s``)."""
+    if value != 0 and math.isfinite(value):
         for factor, prefix in _PREFIXES:
-            if abs(v) >= factor * 0.9995:
-                return f"{v / factor:.3g} {prefix}{unit}"
-        return f"{v:.3g} {unit}"
-    return f"{v:.3g} {unit}".rstrip()
+            if abs(value) >= factor * 0.9995:
+                return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
 
 
 def params_of(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The ``param:`` keys of the rows that take more than one value (the swept ones), sorted."""
+    """The ``param:`` keys that take more than one value (None aside) over the rows, sorted."""
     keys = sorted({k for r in rows for k in r if k.startswith("param:")})
-    return [k for k in keys if len({_hashable(r.get(k)) for r in rows}) > 1]
+    return [k for k in keys if len({_hashable(r.get(k)) for r in rows} - {None}) > 1]
+
+
+def param_pairs(rows: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Pairs of swept parameters that both vary over the rows where both are set."""
+    params = params_of(rows)
+    return [(a, b) for i, a in enumerate(params) for b in params[i + 1:]
+            if len(params_of([{a: r.get(a), b: r.get(b)} for r in rows
+                              if r.get(a) is not None and r.get(b) is not None])) == 2]
 
 
 def _hashable(v: Any) -> Any:
@@ -219,7 +231,7 @@ def _series(rows: Sequence[dict[str, Any]], param: str, metric: str) -> dict[str
         if r.get(param) is None or not math.isfinite(num(r.get(metric))):
             continue
         label = " ".join([f"{r.get('model')} ({r.get('workload')})"]
-                         + [f"{p.removeprefix('param:')}={r.get(p)}" for p in others])
+                         + [f"{p.removeprefix('param:')}={r.get(p)}" for p in others if r.get(p) is not None])
         out.setdefault(label, {}).setdefault(r["device"], {})[_hashable(r[param])] = num(r[metric])
     return out
 
@@ -236,6 +248,24 @@ def _pair_crossings(series: str, param: str, metric: str, a: str, va: dict, b: s
                 out.append(Crossover(series, param, win, lose, prev[0], x))
             prev = (x, d)
     return out
+
+
+def arrival_rate_param(rows: Sequence[dict[str, Any]]) -> str:
+    """The first ``param:`` key naming a rate or arrival (the serving sweep's x axis)."""
+    for k in sorted({k for r in rows for k in r if k.startswith("param:")}):
+        if "rate" in k or "arrival" in k:
+            return k
+    raise ReportDataError("serving rows have no arrival-rate parameter (a param: key naming 'rate')")
+
+
+def slo_value(rows: Sequence[dict[str, Any]]) -> float:
+    """The latency SLO (s): the one value of a key naming ``slo``; NaN when none or several."""
+    for k in sorted({k for r in rows for k in r}):
+        if "slo" in k and k != "max_rate_meeting_slo":
+            vals = {num(r.get(k)) for r in rows} - {math.nan}
+            if len(vals) == 1 and math.isfinite(next(iter(vals))):
+                return next(iter(vals))
+    return math.nan
 
 
 def headline_metric(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
@@ -272,8 +302,10 @@ def _group_sentence(t: LotteryTable, i: int) -> str:
     best = ok[np.argmin(ratios[ok])]
     worst = ok[np.argmax(ratios[ok])]
     s = f"On {words}, {who} wins on {t.devices[best]} ({fmt(vals[best], t.metric)})"
-    if worst == best:
+    if ok.size == 1:
         s += " (the only device with a value)"
+    elif ratios[worst] == ratios[best]:
+        s = f"On {words}, {who} ties on {', '.join(t.devices[j] for j in ok)} ({fmt(vals[best], t.metric)})"
     else:
         s += (f" and loses on {t.devices[worst]} ({fmt(vals[worst], t.metric)}, "
               f"{ratios[worst]:.3g}× worse)")

@@ -19,6 +19,7 @@ from typing import Any
 
 import matplotlib
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
@@ -27,11 +28,14 @@ from hwsim.ops.work import WorkKind
 from hwsim.report.answer import (
     HIGHER_IS_BETTER,
     ReportDataError,
+    arrival_rate_param,
     fmt,
     lottery_table,
     metric_label,
     num,
     pareto_mask,
+    si,
+    slo_value,
     sort_key,
 )
 
@@ -46,6 +50,9 @@ _BOUND_MARKERS = {Bound.COMPUTE: "o", Bound.MEMORY: "s", Bound.OVERHEAD: "^", Bo
                   Bound.UNSUPPORTED: "+"}
 _FAMILY_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 _LINESTYLES = ("-", "--", ":", "-.")
+Rows = Sequence[dict[str, Any]]
+PerOp = dict[tuple[str, str], dict[str, Any]]
+Stem = str | os.PathLike[str]
 
 
 def _styled(fn: Callable[..., list[Path]]) -> Callable[..., list[Path]]:
@@ -57,7 +64,7 @@ def _styled(fn: Callable[..., list[Path]]) -> Callable[..., list[Path]]:
     return wrapper
 
 
-def save(fig: Figure, path_stem: str | os.PathLike[str]) -> list[Path]:
+def save(fig: Figure, path_stem: Stem) -> list[Path]:
     """Write ``fig`` as PNG and SVG next to ``path_stem``, atomically and without timestamps."""
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +88,7 @@ def _title(metric: str) -> str:
     return metric_label(metric).split(" [")[0]
 
 
-def _values(rows: Sequence[dict[str, Any]], key: str) -> np.ndarray:
+def _values(rows: Rows, key: str) -> np.ndarray:
     return np.array([num(r.get(key)) for r in rows], dtype=float)
 
 
@@ -101,15 +108,14 @@ def _reference_lines(ax: Any, refs: Sequence[dict[str, Any]], metric: str, axis:
         line(num(ref["value"]), color="#444444", linestyle="--", linewidth=1, label=str(ref.get("label")))
 
 
-def _op_data(per_op: dict[tuple[str, str], dict[str, Any]], model: str, device: str) -> dict[str, Any]:
+def _op_data(per_op: PerOp, model: str, device: str) -> dict[str, Any]:
     if (model, device) not in per_op:
         raise ReportDataError(f"no per-op costs for model {model!r} on device {device!r}")
     return per_op[(model, device)]
 
 
 @_styled
-def roofline(per_op: dict[tuple[str, str], dict[str, Any]], model: str, device: str, *,
-             path_stem: str | os.PathLike[str]) -> list[Path]:
+def roofline(per_op: PerOp, model: str, device: str, *, path_stem: Stem) -> list[Path]:
     """Each op at (FLOPs / bytes moved, FLOPs / latency), coloured by work kind, marker by bound,
     under the device's roofline min(peak FLOP/s, bandwidth × intensity)."""
     d = _op_data(per_op, model, device)
@@ -131,7 +137,7 @@ def roofline(per_op: dict[tuple[str, str], dict[str, Any]], model: str, device: 
     lo, hi = min(ai[ok].min(), peak / bw) / 4, max(ai[ok].max(), peak / bw) * 4
     x = np.logspace(math.log10(lo), math.log10(hi), 200)
     ax.plot(x, np.minimum(peak, bw * x), color="black", linewidth=1.5,
-            label=f"roofline: {fmt(peak)} FLOP/s, {fmt(bw)} B/s")
+            label=f"roofline: {si(peak, 'FLOP/s')}, {si(bw, 'B/s')}")
     ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity [FLOP/B]",
            ylabel="achieved [FLOP/s]", title=f"Roofline: {model} on {device}")
     ax.legend(loc="lower right")
@@ -146,7 +152,7 @@ def _kind_shares(d: dict[str, Any], key: str) -> np.ndarray:
 
 
 @_styled
-def breakdown(per_op: dict[tuple[str, str], dict[str, Any]], *, path_stem: str | os.PathLike[str]) -> list[Path]:
+def breakdown(per_op: PerOp, *, path_stem: Stem) -> list[Path]:
     """Share of latency and of energy by work kind, one stacked bar per model @ device."""
     keys = sorted(per_op)
     if not keys:
@@ -172,7 +178,7 @@ def breakdown(per_op: dict[tuple[str, str], dict[str, Any]], *, path_stem: str |
     return save(fig, path_stem)
 
 
-def _scatter_front(ax: Any, rows: Sequence[dict[str, Any]], x: str, y: str, families: list[str]) -> None:
+def _scatter_front(ax: Any, rows: Rows, x: str, y: str, families: list[str]) -> None:
     xs, ys = _values(rows, x), _values(rows, y)
     ok = np.isfinite(xs) & np.isfinite(ys)
     if not ok.any():
@@ -195,7 +201,7 @@ def _scatter_front(ax: Any, rows: Sequence[dict[str, Any]], x: str, y: str, fami
     ax.set(xlabel=metric_label(x), ylabel=metric_label(y))
 
 
-def _legend_handles(ax: Any, rows: Sequence[dict[str, Any]], families: list[str]) -> None:
+def _legend_handles(ax: Any, rows: Rows, families: list[str]) -> None:
     kinds = sorted({str(r.get("device_kind")) for r in rows})
     for k in kinds:
         ax.scatter([], [], color=_DEVICE_KIND_COLORS.get(k, "#333333"), label=k)
@@ -205,12 +211,12 @@ def _legend_handles(ax: Any, rows: Sequence[dict[str, Any]], families: list[str]
 
 
 @_styled
-def pareto(rows: Sequence[dict[str, Any]], x: str = "latency_s", y: str = "energy_j", z: str = "usd", *,
-           path_stem: str | os.PathLike[str], reference_lines: Sequence[dict[str, Any]] = ()) -> list[Path]:
+def pareto(rows: Rows, x: str = "latency_s", y: str = "energy_j", z: str = "usd", *,
+           path_stem: Stem, reference_lines: Sequence[dict[str, Any]] = ()) -> list[Path]:
     """``y`` against ``x`` (both minimised) with the Pareto front, and ``z`` (dollars) against
     ``x`` in a second panel where any row has a value; colour = device kind, marker = family."""
-    if not rows:
-        raise ReportDataError("no rows for a Pareto plot")
+    if not (np.isfinite(_values(rows, x)) & np.isfinite(_values(rows, y))).any():
+        raise ReportDataError(f"no row has both {x} and {y}")
     families = sorted({str(r.get("family")) for r in rows})
     has_z = bool(np.isfinite(_values(rows, z)).any())
     fig = Figure(figsize=(12 if has_z else 7, 5))
@@ -226,7 +232,7 @@ def pareto(rows: Sequence[dict[str, Any]], x: str = "latency_s", y: str = "energ
     return save(fig, path_stem)
 
 
-def _series_rows(rows: Sequence[dict[str, Any]], param: str, exclude: Sequence[str] = ()) -> dict[str, list]:
+def _series_rows(rows: Rows, param: str, exclude: Sequence[str] = ()) -> dict[str, list]:
     """Rows with ``param`` set, grouped by model, workload, device and the other swept params."""
     others = sorted({k for r in rows for k in r if k.startswith("param:") and k != param and k not in exclude
                      and len({repr(q.get(k)) for q in rows}) > 1})
@@ -236,13 +242,13 @@ def _series_rows(rows: Sequence[dict[str, Any]], param: str, exclude: Sequence[s
             continue
         label = " ".join([f"{r.get('model')}@{r['device']}"]
                          + ([f"({r.get('workload')})"] if len({q.get('workload') for q in rows}) > 1 else [])
-                         + [f"{k.removeprefix('param:')}={r.get(k)}" for k in others])
+                         + [f"{k.removeprefix('param:')}={r.get(k)}" for k in others if r.get(k) is not None])
         out.setdefault(label, []).append(r)
     return out
 
 
 @_styled
-def sweep_lines(rows: Sequence[dict[str, Any]], param: str, metric: str, *, path_stem: str | os.PathLike[str],
+def sweep_lines(rows: Rows, param: str, metric: str, *, path_stem: Stem,
                 reference_lines: Sequence[dict[str, Any]] = ()) -> list[Path]:
     """``metric`` against the swept ``param``, one line per model @ device (and other params)."""
     series = _series_rows(rows, param)
@@ -260,7 +266,7 @@ def sweep_lines(rows: Sequence[dict[str, Any]], param: str, metric: str, *, path
     if numeric:
         _autolog(ax, "x", np.array([num(v) for v in values]))
     else:
-        ax.set_xticks(range(len(values)), [str(v) for v in values])
+        ax.set_xticks(range(len(values)), [_tick(v) for v in values])
     _autolog(ax, "y", _values(rows, metric))
     _reference_lines(ax, reference_lines, metric)
     ax.set(xlabel=param.removeprefix("param:"), ylabel=metric_label(metric),
@@ -270,7 +276,7 @@ def sweep_lines(rows: Sequence[dict[str, Any]], param: str, metric: str, *, path
     return save(fig, path_stem)
 
 
-def _grid(rows: Sequence[dict[str, Any]], px: str, py: str, metric: str) -> tuple[list, list, np.ndarray]:
+def _grid(rows: Rows, px: str, py: str, metric: str) -> tuple[list, list, np.ndarray]:
     xs = sorted({r[px] for r in rows}, key=sort_key)
     ys = sorted({r[py] for r in rows}, key=sort_key)
     grid = np.full((len(ys), len(xs)), math.nan)
@@ -280,13 +286,15 @@ def _grid(rows: Sequence[dict[str, Any]], px: str, py: str, metric: str) -> tupl
 
 
 @_styled
-def sweep_heatmap(rows: Sequence[dict[str, Any]], param_x: str, param_y: str, metric: str, *,
-                  path_stem: str | os.PathLike[str], max_panels: int = 6) -> list[Path]:
+def sweep_heatmap(rows: Rows, param_x: str, param_y: str, metric: str, *,
+                  path_stem: Stem, max_panels: int = 6) -> list[Path]:
     """``metric`` over the grid of two swept parameters, one panel per model @ device."""
     series = _series_rows([r for r in rows if r.get(param_y) is not None], param_x, exclude=(param_y,))
     if not series:
         raise ReportDataError(f"no rows sweep both {param_x!r} and {param_y!r}")
     items = sorted(series.items())[:max_panels]
+    if len(series) > max_panels:
+        items[-1] = (f"{items[-1][0]} (first {max_panels} of {len(series)})", items[-1][1])
     cols = min(3, len(items))
     nrows = math.ceil(len(items) / cols)
     fig = Figure(figsize=(4.2 * cols, 3.6 * nrows))
@@ -297,8 +305,9 @@ def sweep_heatmap(rows: Sequence[dict[str, Any]], param_x: str, param_y: str, me
         norm = LogNorm(ok.min(), ok.max()) if ok.size and (ok > 0).all() and ok.max() > ok.min() else None
         im = ax.imshow(grid, origin="lower", aspect="auto", norm=norm,
                        cmap="viridis" if metric in HIGHER_IS_BETTER else "viridis_r")
-        ax.set_xticks(range(len(xs)), [str(v) for v in xs], rotation=45)
-        ax.set_yticks(range(len(ys)), [str(v) for v in ys])
+        _annotate_grid(ax, grid, metric)
+        ax.set_xticks(range(len(xs)), [_tick(v) for v in xs], rotation=45)
+        ax.set_yticks(range(len(ys)), [_tick(v) for v in ys])
         ax.set(xlabel=param_x.removeprefix("param:"), ylabel=param_y.removeprefix("param:"), title=label)
         ax.grid(False)
         fig.colorbar(im, ax=ax, label=metric_label(metric))
@@ -308,9 +317,22 @@ def sweep_heatmap(rows: Sequence[dict[str, Any]], param_x: str, param_y: str, me
     return save(fig, path_stem)
 
 
+def _tick(value: Any) -> str:
+    v = num(value)
+    return f"{v:.4g}" if math.isfinite(v) else str(value)
+
+
+def _annotate_grid(ax: Any, grid: np.ndarray, metric: str) -> None:
+    """Write each cell's value when the grid is small enough to read."""
+    if grid.size > 64:
+        return
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, fmt(v, metric), ha="center", va="center", fontsize=7, color="black",
+                path_effects=[patheffects.withStroke(linewidth=1.5, foreground="white")])
+
+
 @_styled
-def lottery_matrix(rows: Sequence[dict[str, Any]], metric: str = "energy_per_sample_j", *,
-                   path_stem: str | os.PathLike[str]) -> list[Path]:
+def lottery_matrix(rows: Rows, metric: str = "energy_per_sample_j", *, path_stem: Stem) -> list[Path]:
     """Family × device heatmap of ``metric`` relative to each family's best device (1.0× = the
     winner), annotated with the ratio and the utilisation; grey cells have no value."""
     t = lottery_table(rows, metric)
@@ -343,32 +365,16 @@ def _cell_text(ratio: float, util: float, present: bool) -> str:
     return f"{ratio:.3g}×" + (f"\nu={100 * util:.2g}%" if math.isfinite(util) else "")
 
 
-def _rate_key(rows: Sequence[dict[str, Any]]) -> str:
-    for k in sorted({k for r in rows for k in r if k.startswith("param:")}):
-        if "rate" in k or "arrival" in k:
-            return k
-    raise ReportDataError("serving rows have no arrival-rate parameter (a param: key naming 'rate')")
-
-
-def _slo(rows: Sequence[dict[str, Any]]) -> float:
-    for k in sorted({k for r in rows for k in r}):
-        if "slo" in k and k != "max_rate_meeting_slo":
-            vals = {num(r.get(k)) for r in rows} - {math.nan}
-            if len(vals) == 1 and math.isfinite(next(iter(vals))):
-                return next(iter(vals))
-    return math.nan
-
-
 @_styled
-def serving_curve(rows: Sequence[dict[str, Any]], *, path_stem: str | os.PathLike[str],
+def serving_curve(rows: Rows, *, path_stem: Stem,
                   rate_param: str | None = None, slo_s: float | None = None) -> list[Path]:
     """p50 (dashed) and p99 (solid) latency against the arrival rate, one colour per
     model @ device, with the latency SLO as a horizontal line when known."""
     serving = [r for r in rows if r.get("workload") == "serving"]
     if not serving:
         raise ReportDataError("no serving rows")
-    rate = rate_param or _rate_key(serving)
-    slo = _slo(serving) if slo_s is None else slo_s
+    rate = rate_param or arrival_rate_param(serving)
+    slo = slo_value(serving) if slo_s is None else slo_s
     fig = Figure(figsize=(8, 4.8))
     ax = fig.add_subplot()
     series = _series_rows(serving, rate)
@@ -386,6 +392,3 @@ def serving_curve(rows: Sequence[dict[str, Any]], *, path_stem: str | os.PathLik
     fig.subplots_adjust(right=0.62)
     return save(fig, path_stem)
 
-
-__all__ = ["breakdown", "lottery_matrix", "pareto", "roofline", "save", "serving_curve",
-           "sweep_heatmap", "sweep_lines"]

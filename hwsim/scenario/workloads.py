@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,3 +100,44 @@ def nan_if_none(x: float | None) -> float:
 def finite(values: np.ndarray) -> np.ndarray:
     """NaN-free copy (unpriced ops count as nothing in plots, never in totals)."""
     return np.nan_to_num(values)
+
+
+_BATCH_TABLES: dict[tuple[str, int], Any] = {}
+
+
+def _table_at_batch(model: PreparedModel, batch: int) -> Any:
+    """The model counted at another batch size (cached per process)."""
+    from hwsim.scenario.context import prepare_model
+
+    key = (model.source, batch)
+    if key not in _BATCH_TABLES:
+        entry = model.entry.model_copy(update={"batch": batch, "source": model.source})
+        _BATCH_TABLES[key] = prepare_model(entry, Path("/")).table
+    return _BATCH_TABLES[key]
+
+
+@handler("serving")
+def serving(cell: Cell) -> tuple[dict[str, Any], None]:
+    """Requests arriving at ``rate_per_s`` served on the device with dynamic batching (simpy)."""
+    from hwsim.errors import ConfigError
+    from hwsim.schedule.serving import latency_table, max_rate_meeting_slo, simulate_serving
+
+    w = cell.workload
+    if w.rate_per_s is None:
+        raise ConfigError(f"serving workload {w.key!r} needs rate_per_s")
+    points = {}
+    for b in sorted({1, *[2 ** i for i in range(1, w.max_batch.bit_length()) if 2 ** i <= w.max_batch], w.max_batch}):
+        res = price_on(_table_at_batch(cell.model, b), cell.device, cell.econ, b)
+        points[b] = (res.latency_s, res.energy_j)
+    table = latency_table(points, cell.device.spec.power_idle_w, cell.device.spec)
+    sim = simulate_serving(table, rate_per_s=w.rate_per_s, max_batch=w.max_batch, max_wait_s=w.max_wait_s,
+                           n_requests=w.n_requests, seed=w.seed, econ=cell.econ)
+    slo = max_rate_meeting_slo(table, w.slo_s, max_batch=w.max_batch, max_wait_s=w.max_wait_s,
+                               n_requests=w.n_requests, seed=w.seed) if w.slo_s else None
+    return {
+        "latency_s": sim.latency_mean_s, "throughput_per_s": sim.throughput_per_s,
+        "energy_per_sample_j": sim.energy_j / sim.n_requests if sim.n_requests else math.nan,
+        "usd_per_1m": sim.usd_per_million, "co2_g_per_1m": sim.co2_g_per_million,
+        "utilization": sim.utilisation, "p50_s": sim.latency_p50_s, "p95_s": sim.latency_p95_s,
+        "p99_s": sim.latency_p99_s, "max_rate_meeting_slo": slo, "rate_per_s": w.rate_per_s,
+    }, None

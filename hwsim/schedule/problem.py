@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -192,7 +191,3 @@ def split_host_offload(table: WorkTable, costs: CostTable, model: DeviceModel, d
     placement = {str(n): (HOST if off[i] else device) for i, n in enumerate(table.name)}
     return new, placement, {(device, HOST): host_link, (HOST, device): host_link}
 
-
-def is_finite_positive(x: float) -> bool:
-    """True for a finite number > 0."""
-    return isinstance(x, (int, float, np.floating, np.integer)) and math.isfinite(x) and x > 0

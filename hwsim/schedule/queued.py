@@ -27,7 +27,14 @@ from hwsim.devices.base import CostTable, DeviceModel
 from hwsim.devices.cluster import pipeline_stages
 from hwsim.errors import ConfigError
 from hwsim.ops.work import WorkTable
-from hwsim.schedule.problem import LinkArg, Problem, StreamsArg, Task, build_problem, split_host_offload
+from hwsim.schedule.problem import (
+    LinkArg,
+    Problem,
+    StreamsArg,
+    Task,
+    build_problem,
+    split_host_offload,
+)
 from hwsim.schedule.timeline import Entry, Link, Timeline, link_name
 
 

@@ -82,8 +82,7 @@ class Timeline:
     @classmethod
     def of(cls, entries: Iterable[Entry], notes: Iterable[str] = ()) -> Timeline:
         """A timeline of ``entries`` in canonical (deterministic) order."""
-        key = (lambda e: (e.start_s, e.device, e.stream, e.microbatch, e.op, e.end_s))
-        return cls(tuple(sorted(entries, key=key)), tuple(notes))
+        return cls(tuple(sorted(entries, key=_order)), tuple(notes))
 
     @property
     def makespan_s(self) -> float:
@@ -132,6 +131,10 @@ class Timeline:
         from hwsim.schedule.trace import write_json_atomic
 
         return write_json_atomic(self.to_chrome_trace(), path)
+
+
+def _order(e: Entry) -> tuple:
+    return (e.start_s, e.device, e.stream, e.microbatch, e.op, e.end_s)
 
 
 def _union_length(spans: list[tuple[float, float]]) -> float:

@@ -1,0 +1,157 @@
+"""Fit CPU model parameters to measured latencies (scipy.optimize.least_squares in log space).
+
+Model (exactly :class:`hwsim.devices.cpu.CpuModel`, plus one per-inference term):
+``t_pred = max(flops / (peak · eff_kind(w)), bytes / bw_level) + dispatch_overhead_s + session_s``
+with ``eff_kind(w) = peak_fraction · w / (w + half_work_flops)``. Parameters, all fitted as
+logarithms: per work kind with arithmetic (``peak_fraction``, ``half_work_flops``),
+``dispatch_overhead_s``, every cache level's ``bw_bytes_per_s``, the effective DRAM bandwidth
+(→ ``mem_efficiency``), and ``session_s`` (the cost of one ``session.run`` around a
+single-op benchmark, added once per measured graph). Residuals ``ln t_pred − ln t_meas``
+with a soft-L1 loss (f_scale 0.1: a robust fit, outliers beyond ~10 % count linearly).
+Thread scaling is fitted second: with the one-thread parameters held, the Amdahl fraction
+``p`` of :meth:`CpuSpec.effective_cores` minimises the same loss on multi-thread records.
+Source: scipy.optimize.least_squares (trust-region reflective, bounded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from scipy.optimize import least_squares
+
+from hwsim.config.devices import CacheLevel, CpuSpec, Efficiency
+from hwsim.devices.cpu import CpuModel
+from hwsim.ops.work import OpWork, WorkKind, WorkTable
+
+LOSS, F_SCALE = "soft_l1", 0.1
+#: Ops whose speed differs from their kind's curve (transcendentals, recurrence, integer GEMM,
+#: grouped/depthwise convolution): each gets its own ``op_efficiency`` curve when measured.
+OP_KEYS = ("Conv/grouped", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
+
+
+def records_table(records: list[dict]) -> WorkTable:
+    """A WorkTable with one row per measurement record (its recorded ``work``)."""
+    rows = []
+    for i, rec in enumerate(records):
+        w = rec["work"]
+        gemm = tuple(int(w.get(k, 0)) for k in ("gemm_batch", "gemm_m", "gemm_n", "gemm_k"))
+        work = OpWork(kind=WorkKind(int(w["kind"])), flops=w["flops"], macs=w.get("macs", 0.0),
+                      bytes_read=w["bytes_read"], bytes_written=w["bytes_written"],
+                      gemm=gemm if any(gemm) else None, dtype=w.get("dtype", "fp32"))
+        rows.append((f"{rec.get('signature', 'op')}#{i}", w.get("op_type", "?"), "", (), w.get("repeat", 1.0), work, 1))
+    return WorkTable.from_rows(rows, nx.DiGraph())
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which parameters the vector holds: kinds with arithmetic, then cache levels."""
+
+    kinds: tuple[str, ...]
+    levels: tuple[str, ...]
+    ops: tuple[str, ...] = ()
+
+    def names(self) -> list[str]:
+        """Dotted parameter names in vector order."""
+        out = [f"efficiency.{k}.{f}" for k in self.kinds for f in ("peak_fraction", "half_work_flops")]
+        out += [f"op_efficiency.{k}.{f}" for k in self.ops for f in ("peak_fraction", "half_work_flops")]
+        return out + [f"caches.{lv}.bw_bytes_per_s" for lv in self.levels] + [
+            "dram_effective_bw_bytes_per_s", "dispatch_overhead_s", "session_overhead_s"]
+
+
+def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
+    """Fit a kind's curve only where some record of that kind does arithmetic."""
+    kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind.tolist()))
+                  if (table.columns["flops"][table.kind == k] > 0).any())
+    keys = np.where((table.op_type == "Conv") & (table.columns["gemm_batch"] > 1), "Conv/grouped", table.op_type.astype(str))
+    ops = tuple(k for k in OP_KEYS if ((keys == k) & (table.columns["flops"] > 0)).sum() >= 2)
+    return Layout(kinds, tuple(c.name for c in spec.caches), ops)
+
+
+def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x0, lower, upper) in natural-log units, from the base spec's values."""
+    x0, lo, hi = [], [], []
+    curves = [spec.efficiency.get(k) for k in layout.kinds] + [spec.op_efficiency.get(k) for k in layout.ops]  # type: ignore[call-overload]
+    for e in curves:
+        e = e or Efficiency(peak_fraction=0.2, half_work_flops=1e5)
+        x0 += [np.log(e.peak_fraction), np.log(max(e.half_work_flops, 1e3))]
+        lo += [np.log(1e-4), np.log(1.0)]
+        hi += [0.0, np.log(1e12)]
+    for c in spec.caches:
+        x0.append(np.log(c.bw_bytes_per_s))
+        lo.append(np.log(1e8))
+        hi.append(np.log(1e14))
+    x0 += [np.log(spec.mem_bw_bytes_per_s * spec.mem_efficiency), np.log(max(spec.dispatch_overhead_s, 1e-7)), np.log(5e-6)]
+    lo += [np.log(1e8), np.log(1e-9), np.log(1e-9)]
+    hi += [np.log(1e13), np.log(1e-2), np.log(1e-2)]
+    x0 = np.clip(x0, np.array(lo) + 1e-6, np.array(hi) - 1e-6)
+    return x0, np.array(lo), np.array(hi)
+
+
+def apply(spec: CpuSpec, layout: Layout, x: np.ndarray) -> tuple[CpuSpec, float]:
+    """(spec with the fitted fields set, session_overhead_s) for parameter vector ``x``."""
+    v = np.exp(x)
+    eff, ops = dict(spec.efficiency), dict(spec.op_efficiency)
+    for i, k in enumerate(layout.kinds + layout.ops):
+        target = eff if i < len(layout.kinds) else ops
+        target[k] = Efficiency.model_construct(peak_fraction=float(min(v[2 * i], 1.0)), half_work_flops=float(v[2 * i + 1]))
+    j = 2 * (len(layout.kinds) + len(layout.ops))
+    caches = [CacheLevel.model_construct(name=c.name, bytes=c.bytes, bw_bytes_per_s=float(v[j + i]))
+              for i, c in enumerate(spec.caches)]
+    dram, dispatch, session = (float(a) for a in v[-3:])
+    mem_bw = max(spec.mem_bw_bytes_per_s, dram)
+    out = spec.model_copy(update={"efficiency": eff, "op_efficiency": ops, "caches": caches, "dispatch_overhead_s": dispatch,
+                                  "mem_bw_bytes_per_s": mem_bw, "mem_efficiency": min(dram / mem_bw, 1.0)})
+    return out, session
+
+
+def predict(spec: CpuSpec, table: WorkTable, session_s: float) -> np.ndarray:
+    """Predicted seconds of each record's single-op graph: CpuModel latency + session_s."""
+    return CpuModel(spec).price(table).latency_s + session_s
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted spec, its per-inference overhead, parameters by name and the final cost."""
+
+    spec: CpuSpec
+    session_s: float
+    parameters: dict[str, float]
+    cost: float
+    log_residuals: np.ndarray  # ln(measured / predicted), in-sample
+
+
+def fit_one_thread(base: CpuSpec, table: WorkTable, measured_s: np.ndarray) -> FitResult:
+    """Fit efficiency curves, bandwidths, dispatch and session overhead at ``threads = 1``."""
+    base = base.model_copy(update={"threads": 1, "parallel_fraction": {}})
+    layout = layout_for(base, table)
+    x0, lo, hi = initial(base, layout)
+    target = np.log(measured_s)
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        spec, session = apply(base, layout, x)
+        return np.log(predict(spec, table, session)) - target
+
+    sol = least_squares(resid, x0, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE, x_scale=1.0, max_nfev=400)
+    spec, session = apply(base, layout, sol.x)
+    params = dict(zip(layout.names(), (float(a) for a in np.exp(sol.x))))
+    return FitResult(spec, session, params, float(sol.cost), -sol.fun)
+
+
+def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray,
+                          threads: np.ndarray) -> tuple[dict[str, float], float]:
+    """({kind: Amdahl fraction p}, cost) from multi-thread records, every other parameter held."""
+    multi = threads > 1
+    kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind[multi].tolist())))
+    groups = [(int(t), threads == t) for t in sorted(set(threads[multi].tolist()))]
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        pf = {k: float(v) for k, v in zip(kinds, x)}
+        parts = [np.log(predict(spec.model_copy(update={"threads": t, "parallel_fraction": pf}), table.select(m), session_s))
+                 - np.log(measured_s[m]) for t, m in groups]
+        return np.concatenate(parts)
+
+    sol = least_squares(resid, np.full(len(kinds), 0.8), bounds=(np.full(len(kinds), 1e-4), np.ones(len(kinds))),
+                        loss=LOSS, f_scale=F_SCALE)
+    return dict(zip(kinds, (float(a) for a in sol.x))), float(sol.cost)
