@@ -255,6 +255,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.rate <= 0:
         raise ConfigError(f"--rate {args.rate}: must be a positive number of requests per second")
+    for flag, value in (("--max-batch", args.max_batch), ("--devices", args.devices), ("--requests", args.requests)):
+        if value < 1:
+            raise ConfigError(f"{flag} {value}: must be a positive integer")
     sizes = sorted({1, args.max_batch, *[2 ** i for i in range(1, 12) if 2 ** i < args.max_batch]})
     table = latency_table_from(args.model, args.device, sizes)
     kw = dict(devices=args.devices, max_batch=args.max_batch, max_wait_s=args.max_wait_ms / 1e3, seed=args.seed)

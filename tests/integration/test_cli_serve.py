@@ -23,8 +23,8 @@ def test_serve_json_and_rerun_identical(capsys):
 
 @pytest.mark.parametrize("extra,needle", [
     (["--rate", "-5"], "--rate"),
-    (["--rate", "10", "--max-batch", "0"], "max_batch"),
-    (["--rate", "10", "--devices", "0"], "devices"),
+    (["--rate", "10", "--max-batch", "0"], "--max-batch"),
+    (["--rate", "10", "--devices", "0"], "--devices"),
 ])
 def test_serve_bad_input(capsys, extra, needle):
     code = main([*ARGS, *extra])
