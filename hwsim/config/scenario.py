@@ -4,6 +4,7 @@ Validated with pydantic (``extra="forbid"``: an unknown key is an error naming i
 Paths in a scenario are relative to the YAML file. Sweep parameters are dotted paths:
 
 * ``devices.<label>.<spec field>`` (``devices.*.<field>`` for every device),
+* ``models.<name>.prune|dtype|activation_density`` (re-applied to the counted table, no recount),
 * ``workloads.<index>.<field>``, ``economics.<field>``.
 
 Each sweep point is re-validated (a value outside a field's range is an error naming the

@@ -59,6 +59,11 @@ def metric_label(metric: str) -> str:
     return f"{words} [{unit}]" if unit else words
 
 
+def metric_title(metric: str) -> str:
+    """Metric words without the unit (``energy per sample``)."""
+    return metric_label(metric).split(" [")[0]
+
+
 def fmt(value: Any, metric: str = "") -> str:
     """Display form of a metric value, 3 significant figures with an SI prefix where apt."""
     v = num(value)
@@ -251,7 +256,9 @@ def _pair_crossings(series: str, param: str, metric: str, a: str, va: dict, b: s
 
 
 def arrival_rate_param(rows: Sequence[dict[str, Any]]) -> str:
-    """The first ``param:`` key naming a rate or arrival (the serving sweep's x axis)."""
+    """``rate_per_s`` where rows carry it, else the first ``param:`` key naming a rate or arrival."""
+    if any(math.isfinite(num(r.get("rate_per_s"))) for r in rows):
+        return "rate_per_s"
     for k in sorted({k for r in rows for k in r if k.startswith("param:")}):
         if "rate" in k or "arrival" in k:
             return k
@@ -269,9 +276,10 @@ def slo_value(rows: Sequence[dict[str, Any]]) -> float:
 
 
 def headline_metric(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
-    """``meta["metric"]`` if given, else energy per sample, else latency (whichever has values)."""
-    if meta.get("metric"):
-        return str(meta["metric"])
+    """``meta["headline_metric"]`` (or ``meta["metric"]``) if given, else energy per sample,
+    else latency (whichever has values)."""
+    if meta.get("headline_metric") or meta.get("metric"):
+        return str(meta.get("headline_metric") or meta["metric"])
     for m in ("energy_per_sample_j", "latency_s"):
         if any(math.isfinite(num(r.get(m))) for r in rows):
             return m
@@ -317,7 +325,7 @@ def _lottery_summary(t: LotteryTable) -> list[str]:
     winners: dict[str, list[str]] = {}
     for i, label in enumerate(t.labels):
         r = t.ratios[i]
-        if np.isfinite(r).any():
+        if (r == 1.0).sum() == 1:  # a unique winner; ties decide nothing
             winners.setdefault(t.devices[int(np.nanargmin(r))], []).append(label)
     if len(t.labels) < 2 or not winners:
         return []

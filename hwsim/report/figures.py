@@ -32,6 +32,7 @@ from hwsim.report.answer import (
     fmt,
     lottery_table,
     metric_label,
+    metric_title,
     num,
     pareto_mask,
     si,
@@ -83,11 +84,6 @@ def save(fig: Figure, path_stem: Stem) -> list[Path]:
     return out
 
 
-def _title(metric: str) -> str:
-    """Axis label without the unit."""
-    return metric_label(metric).split(" [")[0]
-
-
 def _values(rows: Rows, key: str) -> np.ndarray:
     return np.array([num(r.get(key)) for r in rows], dtype=float)
 
@@ -108,22 +104,36 @@ def _reference_lines(ax: Any, refs: Sequence[dict[str, Any]], metric: str, axis:
         line(num(ref["value"]), color="#444444", linestyle="--", linewidth=1, label=str(ref.get("label")))
 
 
-def _op_data(per_op: PerOp, model: str, device: str) -> dict[str, Any]:
-    if (model, device) not in per_op:
+def op_key_label(key: tuple) -> str:
+    """``model on device`` for a per-op key ``(model, device, *more)``, the rest in brackets."""
+    return f"{key[0]} on {key[1]}" + (f" ({', '.join(map(str, key[2:]))})" if len(key) > 2 else "")
+
+
+def per_op_keys(per_op: PerOp) -> list[tuple]:
+    """The per-op keys in a stable order (text order of their parts)."""
+    return sorted(per_op, key=lambda k: tuple(map(str, k)))
+
+
+def _op_data(per_op: PerOp, model: str, device: str, workload: str | None) -> tuple[tuple, dict[str, Any]]:
+    keys = [k for k in per_op_keys(per_op) if tuple(k[:2]) == (model, device)
+            and (workload is None or tuple(k[2:3]) == (workload,))]
+    if not keys:
         raise ReportDataError(f"no per-op costs for model {model!r} on device {device!r}")
-    return per_op[(model, device)]
+    return keys[0], per_op[keys[0]]
 
 
 @_styled
-def roofline(per_op: PerOp, model: str, device: str, *, path_stem: Stem) -> list[Path]:
+def roofline(per_op: PerOp, model: str, device: str, workload: str | None = None, *,
+             path_stem: Stem) -> list[Path]:
     """Each op at (FLOPs / bytes moved, FLOPs / latency), coloured by work kind, marker by bound,
-    under the device's roofline min(peak FLOP/s, bandwidth × intensity)."""
-    d = _op_data(per_op, model, device)
+    under the device's roofline min(peak FLOP/s, bandwidth × intensity). ``per_op`` keys are
+    ``(model, device)`` or ``(model, device, workload)``; the first match is drawn."""
+    key, d = _op_data(per_op, model, device, workload)
     flops, moved, lat = (np.asarray(d[k], dtype=float) for k in ("flops", "bytes", "latency_s"))
     kinds, bounds = np.asarray(d["kind"]).astype(int), np.asarray(d["bound"]).astype(int)
     ok = (flops > 0) & (moved > 0) & (lat > 0) & np.isfinite(lat)
     if not ok.any():
-        raise ReportDataError(f"{model} on {device}: no op with FLOPs, bytes and a latency")
+        raise ReportDataError(f"{op_key_label(key)}: no op with FLOPs, bytes and a latency")
     ai, perf = flops / np.where(moved > 0, moved, 1), flops / np.where(lat > 0, lat, 1)
     fig = Figure(figsize=(7, 4.5))
     ax = fig.add_subplot()
@@ -139,7 +149,7 @@ def roofline(per_op: PerOp, model: str, device: str, *, path_stem: Stem) -> list
     ax.plot(x, np.minimum(peak, bw * x), color="black", linewidth=1.5,
             label=f"roofline: {si(peak, 'FLOP/s')}, {si(bw, 'B/s')}")
     ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity [FLOP/B]",
-           ylabel="achieved [FLOP/s]", title=f"Roofline: {model} on {device}")
+           ylabel="achieved [FLOP/s]", title=f"Roofline: {op_key_label(key)}")
     ax.legend(loc="lower right")
     return save(fig, path_stem)
 
@@ -154,12 +164,12 @@ def _kind_shares(d: dict[str, Any], key: str) -> np.ndarray:
 @_styled
 def breakdown(per_op: PerOp, *, path_stem: Stem) -> list[Path]:
     """Share of latency and of energy by work kind, one stacked bar per model @ device."""
-    keys = sorted(per_op)
+    keys = per_op_keys(per_op)
     if not keys:
         raise ReportDataError("no per-op costs to break down")
     fig = Figure(figsize=(10, 1.2 + 0.35 * len(keys)))
     axes = fig.subplots(1, 2, sharey=True)
-    labels = [f"{m} @ {d}" for m, d in keys]
+    labels = [op_key_label(k) for k in keys]
     y = np.arange(len(keys))
     for ax, key, title in zip(axes, ("latency_s", "energy_j"), ("latency share", "energy share")):
         shares = np.array([_kind_shares(per_op[k], key) for k in keys])
@@ -181,9 +191,6 @@ def breakdown(per_op: PerOp, *, path_stem: Stem) -> list[Path]:
 def _scatter_front(ax: Any, rows: Rows, x: str, y: str, families: list[str]) -> None:
     xs, ys = _values(rows, x), _values(rows, y)
     ok = np.isfinite(xs) & np.isfinite(ys)
-    if not ok.any():
-        ax.text(0.5, 0.5, f"no {metric_label(y)} values (n/a)", ha="center", transform=ax.transAxes)
-        return
     front = pareto_mask(xs, ys)
     for i in np.flatnonzero(ok):
         r = rows[i]
@@ -202,8 +209,7 @@ def _scatter_front(ax: Any, rows: Rows, x: str, y: str, families: list[str]) -> 
 
 
 def _legend_handles(ax: Any, rows: Rows, families: list[str]) -> None:
-    kinds = sorted({str(r.get("device_kind")) for r in rows})
-    for k in kinds:
+    for k in sorted({str(r.get("device_kind")) for r in rows}):
         ax.scatter([], [], color=_DEVICE_KIND_COLORS.get(k, "#333333"), label=k)
     for i, f in enumerate(families):
         ax.scatter([], [], color="#777777", marker=_FAMILY_MARKERS[i % len(_FAMILY_MARKERS)], label=f)
@@ -225,23 +231,24 @@ def pareto(rows: Rows, x: str = "latency_s", y: str = "energy_j", z: str = "usd"
         _scatter_front(ax, rows, x, metric, families)
         _reference_lines(ax, reference_lines, metric, "y")
         _reference_lines(ax, reference_lines, x, "x")
-        ax.set_title(f"{_title(metric)} vs {_title(x)}")
+        ax.set_title(f"{metric_title(metric)} vs {metric_title(x)}")
     _legend_handles(axes[0], rows, families)
     if not has_z:
         axes[0].set_title(axes[0].get_title() + f" (no {z} values: not plotted)")
     return save(fig, path_stem)
 
 
-def _series_rows(rows: Rows, param: str, exclude: Sequence[str] = ()) -> dict[str, list]:
-    """Rows with ``param`` set, grouped by model, workload, device and the other swept params."""
+def _series_rows(rows: Rows, param: str, exclude: Sequence[str] = (), by_workload: bool = True) -> dict[str, list]:
+    """Rows with ``param`` set, grouped by model, device, workload (if ``by_workload``) and the
+    other swept params."""
     others = sorted({k for r in rows for k in r if k.startswith("param:") and k != param and k not in exclude
                      and len({repr(q.get(k)) for q in rows}) > 1})
+    split = by_workload and len({q.get("workload") for q in rows}) > 1
     out: dict[str, list] = {}
     for r in rows:
         if r.get(param) is None:
             continue
-        label = " ".join([f"{r.get('model')}@{r['device']}"]
-                         + ([f"({r.get('workload')})"] if len({q.get('workload') for q in rows}) > 1 else [])
+        label = " ".join([f"{r.get('model')}@{r['device']}"] + ([f"({r.get('workload')})"] if split else [])
                          + [f"{k.removeprefix('param:')}={r.get(k)}" for k in others if r.get(k) is not None])
         out.setdefault(label, []).append(r)
     return out
@@ -270,15 +277,14 @@ def sweep_lines(rows: Rows, param: str, metric: str, *, path_stem: Stem,
     _autolog(ax, "y", _values(rows, metric))
     _reference_lines(ax, reference_lines, metric)
     ax.set(xlabel=param.removeprefix("param:"), ylabel=metric_label(metric),
-           title=f"{_title(metric)} over {param.removeprefix('param:')}")
+           title=f"{metric_title(metric)} over {param.removeprefix('param:')}")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.subplots_adjust(right=0.62)
     return save(fig, path_stem)
 
 
 def _grid(rows: Rows, px: str, py: str, metric: str) -> tuple[list, list, np.ndarray]:
-    xs = sorted({r[px] for r in rows}, key=sort_key)
-    ys = sorted({r[py] for r in rows}, key=sort_key)
+    xs, ys = (sorted({r[p] for r in rows}, key=sort_key) for p in (px, py))
     grid = np.full((len(ys), len(xs)), math.nan)
     for r in rows:
         grid[ys.index(r[py]), xs.index(r[px])] = num(r.get(metric))
@@ -295,8 +301,7 @@ def sweep_heatmap(rows: Rows, param_x: str, param_y: str, metric: str, *,
     items = sorted(series.items())[:max_panels]
     if len(series) > max_panels:
         items[-1] = (f"{items[-1][0]} (first {max_panels} of {len(series)})", items[-1][1])
-    cols = min(3, len(items))
-    nrows = math.ceil(len(items) / cols)
+    cols, nrows = min(3, len(items)), math.ceil(len(items) / min(3, len(items)))
     fig = Figure(figsize=(4.2 * cols, 3.6 * nrows))
     axes = fig.subplots(nrows, cols, squeeze=False).ravel()
     for ax, (label, srows) in zip(axes, items):
@@ -351,7 +356,7 @@ def lottery_matrix(rows: Rows, metric: str = "energy_per_sample_j", *, path_stem
     ax.set_xticks(range(len(t.devices)), t.devices, rotation=30, ha="right")
     ax.set_yticks(range(len(t.labels)), t.labels)
     ax.grid(False)
-    ax.set_title(f"Hardware lottery: {_title(metric)} relative to each family's best device")
+    ax.set_title(f"Hardware lottery: {metric_title(metric)} relative to each family's best device")
     fig.colorbar(im, ax=ax, label="× the best device")
     fig.tight_layout()
     return save(fig, path_stem)
@@ -368,16 +373,17 @@ def _cell_text(ratio: float, util: float, present: bool) -> str:
 @_styled
 def serving_curve(rows: Rows, *, path_stem: Stem,
                   rate_param: str | None = None, slo_s: float | None = None) -> list[Path]:
-    """p50 (dashed) and p99 (solid) latency against the arrival rate, one colour per
-    model @ device, with the latency SLO as a horizontal line when known."""
-    serving = [r for r in rows if r.get("workload") == "serving"]
+    """p50 (dashed) and p99 (solid) latency against the arrival rate (``rate_per_s`` or a swept
+    rate parameter), one colour per model @ device, the SLO as a horizontal line when known.
+    Serving rows are those with a p99 (whatever their workload label)."""
+    serving = [r for r in rows if math.isfinite(num(r.get("p99_s")))]
     if not serving:
         raise ReportDataError("no serving rows")
     rate = rate_param or arrival_rate_param(serving)
     slo = slo_value(serving) if slo_s is None else slo_s
     fig = Figure(figsize=(8, 4.8))
     ax = fig.add_subplot()
-    series = _series_rows(serving, rate)
+    series = _series_rows(serving, rate, by_workload=False)
     for i, (label, srows) in enumerate(sorted(series.items())):
         srows = sorted(srows, key=lambda r: sort_key(r[rate]))
         xs, color = _values(srows, rate), f"C{i % 10}"

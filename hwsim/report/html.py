@@ -51,7 +51,7 @@ figcaption{font-size:.9em;color:#444}
 table{border-collapse:collapse;font-size:.8em;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.note{color:#8a4b00}"""
+.note{color:#8a4b00}.scroll{overflow-x:auto}"""
 _SCRIPT = """(function(){function mark(){var n=0,im=document.images;
 for(var i=0;i<im.length;i++){if(im[i].complete&&im[i].naturalWidth>0){n++;}}
 document.body.setAttribute('data-figures-loaded',String(n));}
@@ -94,13 +94,13 @@ def _pareto_jobs(rows: Rows, per_op: PerOp, meta: dict[str, Any], kw: dict[str, 
 
 
 def _roofline_jobs(rows: Rows, per_op: PerOp, meta: dict[str, Any], kw: dict[str, Any]) -> list[FigureJob]:
-    keys = [tuple(kw["key"])] if "key" in kw else sorted(per_op)[:MAX_ROOFLINES]
+    keys = [tuple(kw["key"])] if "key" in kw else figures.per_op_keys(per_op)[:MAX_ROOFLINES]
     more = len(per_op) - len(keys) if "key" not in kw else 0
     note = f" ({more} more model/device pairs not drawn.)" if more > 0 else ""
-    return [FigureJob(f"roofline_{_slug(m)}_{_slug(d)}", f"Roofline: {m} on {d}",
+    return [FigureJob("roofline_" + "_".join(_slug(x) for x in k), f"Roofline: {figures.op_key_label(k)}",
                       "Each op at its arithmetic intensity and achieved FLOP/s; colour = work kind, "
                       "marker = what bounds it; the black line is the device's roofline." + note,
-                      lambda p, m=m, d=d: figures.roofline(per_op, m, d, path_stem=p)) for m, d in keys]
+                      lambda p, k=k: figures.roofline(per_op, k[0], k[1], *k[2:3], path_stem=p)) for k in keys]
 
 
 def _breakdown_jobs(rows: Rows, per_op: PerOp, meta: dict[str, Any], kw: dict[str, Any]) -> list[FigureJob]:
@@ -153,7 +153,7 @@ def default_figures(rows: Rows, per_op: PerOp) -> list[str]:
     names += ["breakdown", "roofline"] if per_op else []
     names += ["sweep_lines"] if params_of(rows) else []
     names += ["sweep_heatmap"] if param_pairs(rows) else []
-    return names + (["serving_curve"] if any(r.get("workload") == "serving" for r in rows) else [])
+    return names + (["serving_curve"] if any(math.isfinite(num(r.get("p99_s"))) for r in rows) else [])
 
 
 def plan_figures(rows: Rows, per_op: PerOp, meta: dict[str, Any]) -> tuple[list[FigureJob], list[str]]:
@@ -285,7 +285,7 @@ def _results_html(rows: Rows, metric: str) -> str:
     shown = min(TOP_ROWS, len(rows))
     return (f"<h2>Results</h2><p>Best {shown} of {len(rows)} results by {html.escape(metric_label(metric))}; "
             "n/a = no value (e.g. no sourced price), never ranked.</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            f"<div class=\"scroll\"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def flatten_assumptions(tree: dict[str, Any], prefix: str = "",

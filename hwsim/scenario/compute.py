@@ -46,16 +46,15 @@ def compute_point(ctx: RunContext, index: int, keep_per_op: bool) -> tuple[list[
     """Rows of one sweep point; ``keep_per_op`` also returns per-op arrays for the figures."""
     s, point = ctx.scenario, ctx.points[index]
     where = f"{s.name} point {index} ({_describe(point)})"
-    dev_over, wl_over, econ_over = split_point(point)
-    econ = point_economics(s, econ_over, where)
-    workloads = point_workloads(s, wl_over, where)
+    over = split_point(point)
+    econ = point_economics(s, over.economics, where)
+    workloads = point_workloads(s, over.workloads, where)
     devices = []
     for d in s.devices:
-        over = {**dev_over.get("*", {}), **dev_over.get(d.key, {})}
-        spec = device_spec(d, ctx.base, over, where)
+        spec = device_spec(d, ctx.base, {**over.devices.get("*", {}), **over.devices.get(d.key, {})}, where)
         devices.append((d, make_device(spec), cluster_spec(d, d.ref)))
     rows, per_op = [], {}
-    for m in ctx.models:
+    for m in (m.with_overrides(over.models.get(m.entry.name, {}), where) for m in ctx.models):
         for w in workloads:
             if m.entry.workloads is not None and w.key not in m.entry.workloads:
                 continue

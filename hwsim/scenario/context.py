@@ -17,18 +17,33 @@ from hwsim.errors import ConfigError, HwsimError
 from hwsim.graph.load import load_model
 from hwsim.ops.count import count_work
 from hwsim.ops.work import WorkTable
+from hwsim.workload.prune import parse_prune_spec
 from hwsim.workload.quantize import cast_dtype
 from hwsim.workload.sparsity import declare_density
 
 
 @dataclass(frozen=True)
 class PreparedModel:
-    """A model counted once: its work table and what the rows report about it."""
+    """A model counted once: the counted table, the transformed one, what rows report about it."""
 
     entry: ModelEntry
     table: WorkTable
     batch: int
     source: str
+    counted: WorkTable
+    seq: int = 1
+
+    def with_overrides(self, overrides: dict[str, Any], where: str) -> PreparedModel:
+        """The model with a sweep point's transform fields changed (prune, dtype, activation
+        density), re-applied to the counted table — no recount."""
+        if not overrides:
+            return self
+        entry = validate(ModelEntry, {**self.entry.model_dump(), **overrides}, where, {},
+                         prefix=f"models.{self.entry.name}")
+        return PreparedModel(entry, transform(self.counted, entry), self.batch, self.source, self.counted, self.seq)
+
+
+MODEL_SWEEP_FIELDS = ("prune", "dtype", "activation_density")
 
 
 def prepare_model(entry: ModelEntry, base: Path) -> PreparedModel:
@@ -38,23 +53,34 @@ def prepare_model(entry: ModelEntry, base: Path) -> PreparedModel:
         loaded = load_model(source, dims=entry.dims or None, batch=entry.batch)
     except HwsimError as exc:
         raise ConfigError(f"model {entry.name!r}: {exc}") from None
-    table = count_work(loaded)
+    counted = count_work(loaded)
+    return PreparedModel(entry, transform(counted, entry), entry.batch or _batch_of(loaded), source, counted,
+                         _seq_of(loaded))
+
+
+def transform(table: WorkTable, entry: ModelEntry) -> WorkTable:
+    """Apply the entry's dtype, pruning and activation density to a counted table."""
     if entry.dtype:
         table = cast_dtype(table, entry.dtype)
     if entry.prune:
         table = _prune(table, entry.prune)
     if entry.activation_density is not None:
         table = declare_density(table, activation=entry.activation_density)
-    return PreparedModel(entry, table, entry.batch or _batch_of(loaded), source)
+    return table
 
 
-def _prune(table: WorkTable, spec: str) -> WorkTable:
-    try:
-        from hwsim.workload.prune import parse_prune_spec, prune_table
-    except ImportError:  # declared density only
-        return declare_density(table, weight=float(spec.split(":")[0]))
-    density, pattern = parse_prune_spec(spec)
-    return prune_table(table, density, pattern)
+def _prune(table: WorkTable, text: str) -> WorkTable:
+    """Declare ``DENSITY[:pattern]`` pruning on the table (see hwsim.workload.prune)."""
+    spec = parse_prune_spec(text)
+    return declare_density(table, weight=spec.density, pattern=spec.label)
+
+
+def _seq_of(loaded: Any) -> int:
+    """Sequence length of a token model: axis 1 of its first integer input (1 otherwise)."""
+    for t in loaded.inputs:
+        if t.dtype in ("int64", "int32") and len(t.shape) >= 2:
+            return int(t.shape[1])
+    return 1
 
 
 def _batch_of(loaded: Any) -> int:
@@ -62,22 +88,32 @@ def _batch_of(loaded: Any) -> int:
     return int(first[0]) if first else 1
 
 
-def split_point(point: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[int, dict[str, Any]], dict[str, Any]]:
-    """(device overrides by label or '*', workload overrides by index, economics overrides)."""
-    devices: dict[str, dict[str, Any]] = {}
-    workloads: dict[int, dict[str, Any]] = {}
-    econ: dict[str, Any] = {}
+@dataclass(frozen=True)
+class PointOverrides:
+    """A sweep point split by target."""
+
+    devices: dict[str, dict[str, Any]]
+    workloads: dict[int, dict[str, Any]]
+    economics: dict[str, Any]
+    models: dict[str, dict[str, Any]]
+
+
+def split_point(point: dict[str, Any]) -> PointOverrides:
+    """Device overrides by label (or '*'), workload overrides by index, economics, model fields."""
+    out = PointOverrides({}, {}, {}, {})
     for path, value in point.items():
         head, _, rest = path.partition(".")
+        if head == "economics":
+            out.economics[rest] = value
+            continue
+        key, _, field = rest.partition(".")
         if head == "devices":
-            label, _, field = rest.partition(".")
-            devices.setdefault(label, {})[field] = value
+            out.devices.setdefault(key, {})[field] = value
         elif head == "workloads":
-            idx, _, field = rest.partition(".")
-            workloads.setdefault(int(idx), {})[field] = value
+            out.workloads.setdefault(int(key), {})[field] = value
         else:
-            econ[rest] = value
-    return devices, workloads, econ
+            out.models.setdefault(key, {})[field] = value
+    return out
 
 
 def device_spec(entry: DeviceEntry, base: Path, overrides: dict[str, Any], where: str) -> Any:

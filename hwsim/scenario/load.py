@@ -42,7 +42,8 @@ def apply_dotted(data: dict, overrides: dict[str, Any], where: str) -> dict:
 
 
 def check_sweep_paths(scenario: Scenario, where: str, lines: dict[str, int]) -> None:
-    """Every sweep path must name an existing device label (or *), workload index or economics field."""
+    """Every sweep path must name an existing device label (or *), model transform field,
+    workload index or economics field."""
     if scenario.sweep is None:
         return
     labels = {d.key for d in scenario.devices} | {"*"}
@@ -59,8 +60,15 @@ def check_sweep_paths(scenario: Scenario, where: str, lines: dict[str, int]) -> 
             idx, _, field = rest.partition(".")
             if not idx.isdigit() or int(idx) >= len(scenario.workloads) or field not in type(scenario.workloads[0]).model_fields:
                 raise ConfigError(f"{where}: {at}sweep path {path!r} does not name a workload field (workloads.<index>.<field>)")
+        elif head == "models":
+            name, _, field = rest.partition(".")
+            from hwsim.scenario.context import MODEL_SWEEP_FIELDS
+
+            if name not in {m.name for m in scenario.models} or field not in MODEL_SWEEP_FIELDS:
+                raise ConfigError(f"{where}: {at}sweep path {path!r}: models.<name>.<field> with a model name of "
+                                  f"this scenario and a field in {', '.join(MODEL_SWEEP_FIELDS)}")
         elif head == "economics":
             if rest not in type(scenario.economics).model_fields:
                 raise ConfigError(f"{where}: {at}sweep path {path!r}: economics has no field {rest!r}")
         else:
-            raise ConfigError(f"{where}: {at}sweep path {path!r} must start with devices., workloads. or economics.")
+            raise ConfigError(f"{where}: {at}sweep path {path!r} must start with devices., models., workloads. or economics.")

@@ -141,3 +141,53 @@ def serving(cell: Cell) -> tuple[dict[str, Any], None]:
         "utilization": sim.utilisation, "p50_s": sim.latency_p50_s, "p95_s": sim.latency_p95_s,
         "p99_s": sim.latency_p99_s, "max_rate_meeting_slo": slo, "rate_per_s": w.rate_per_s,
     }, None
+
+
+def _run_of(cell: Cell) -> Any:
+    """The TrainingRun of a training workload: its length over the model's batch (and sequence)."""
+    from hwsim.workload.steps import TrainingRun
+
+    w, m = cell.workload, cell.model
+    return TrainingRun(batch=m.batch, seq=m.seq if w.tokens is not None else 1, tokens=w.tokens,
+                       samples=w.samples, steps=w.steps, epochs=w.epochs)
+
+
+@handler("training")
+def training(cell: Cell) -> tuple[dict[str, Any], None]:
+    """A global-backprop training run on the device (a one-device cluster) or cluster."""
+    from hwsim.workload.parallel import heads_from_zoo, price_training
+
+    w, m = cell.workload, cell.model
+    cluster = cell.cluster or ClusterSpec(device=cell.device.spec.name, count=1, link_bw_bytes_per_s=1e12,
+                                          link_latency_s=0.0)
+    run = _run_of(cell)
+    res = price_training(m.table, cluster, w.optimizer, run, cell.econ, mixed_precision=w.mixed_precision,
+                         recompute=w.recompute, table_samples=m.batch, heads=heads_from_zoo(m.source),
+                         device=cell.device)
+    samples = run.samples_total
+    return {
+        "latency_s": res.wall_time_s / res.steps, "throughput_per_s": samples / res.wall_time_s,
+        "energy_j": res.energy_j, "energy_per_sample_j": res.energy_j / samples, "avg_power_w": res.avg_power_per_device_w,
+        "usd": res.usd, "usd_per_1m": res.usd / samples * 1e6, "co2_g": res.co2_kg * 1e3,
+        "co2_g_per_1m": res.co2_kg * 1e3 / samples * 1e6, "utilization": res.hfu,
+        "fits_in_memory": res.fits_in_memory, "devices_needed": res.devices_needed,
+        "wall_time_s": res.wall_time_s, "energy_kwh": res.energy_kwh, "mfu": res.mfu, "hfu": res.hfu,
+        "co2_kg": res.co2_kg, "steps": res.steps,
+    }, None
+
+
+@handler("local-training")
+def local_training(cell: Cell) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Layer-local learning: one step per batch, priced as ordinary ops (or plasticity events
+    on a neuromorphic chip); no backward pass, no stored activations beyond a layer."""
+    from hwsim.workload.local import local_training as local
+
+    w, m = cell.workload, cell.model
+    table = local(m.table, rule=w.rule)
+    res = price_on(table, cell.device, cell.econ, m.batch)
+    run = _run_of(cell)
+    steps = run.n_steps
+    metrics = result_metrics(res, m.batch)
+    metrics.update({"wall_time_s": res.latency_s * steps, "energy_kwh": res.energy_j * steps / 3.6e6,
+                    "co2_kg": res.co2_g * steps / 1e3, "steps": steps})
+    return metrics, None

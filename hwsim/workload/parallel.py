@@ -197,8 +197,12 @@ class _Plan:
 def price_training(table_fwd: WorkTable, cluster: ClusterSpec, optimizer: str, run: TrainingRun,
                    economics: Economics | None = None, overlap_dp: bool = True, *, mixed_precision: bool = True,
                    recompute: bool = False, table_samples: int = 1, heads: int | None = None, zero_stage: int = 0,
-                   inter_node: Link | None = None, host_power_per_device_w: float = 0.0) -> TrainingResult:
+                   inter_node: Link | None = None, host_power_per_device_w: float = 0.0,
+                   device: Any = None) -> TrainingResult:
     """Price ``run`` of the model whose micro-batch forward is ``table_fwd`` on ``cluster``.
+
+    ``device``: the member device's model when already built (e.g. with spec overrides);
+    default: the library device ``cluster.device``.
 
     ``heads``: attention heads (tp must divide them; :func:`heads_from_zoo`). ``inter_node``:
     the link of DP all-reduces and pipeline sends (default: the cluster link).
@@ -211,7 +215,7 @@ def price_training(table_fwd: WorkTable, cluster: ClusterSpec, optimizer: str, r
     m = _validate(cluster, run, table_samples, heads, zero_stage)
     if host_power_per_device_w < 0:
         raise ConfigError(f"host_power_per_device_w must be ≥ 0, got {host_power_per_device_w}")
-    device = get_device(cluster.device)
+    device = device or get_device(cluster.device)
     dtype = compute_dtype_for(device.spec) if mixed_precision else "fp32"
     cast_to = dtype if mixed_precision else "bf16"
     full = training_precision(table_fwd, mixed_precision, cast_to)

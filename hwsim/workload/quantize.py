@@ -58,7 +58,7 @@ def cast_dtype(table: WorkTable, dtype: str) -> WorkTable:
     old = np.array([_STORAGE.get(d, 4.0) for d in table.dtype])
     ratio = np.where(floating, _STORAGE[dtype] / old, 1.0)
     cols = dict(table.columns)
-    for key in ("bytes_read", "bytes_written", "weight_bytes"):
+    for key in ("bytes_read", "bytes_written", "weight_bytes", "const_bytes"):
         cols[key] = cols[key] * ratio
     new_dtype = table.dtype.copy()
     new_dtype[floating] = dtype

@@ -68,6 +68,7 @@ import networkx as nx
 import numpy as np
 
 from hwsim.errors import ConfigError
+from hwsim.graph.dtypes import dtype_bytes
 from hwsim.ops.work import WorkKind, WorkTable
 from hwsim.workload.quantize import cast_dtype
 
@@ -123,9 +124,7 @@ def training_precision(table: WorkTable, mixed_precision: bool, compute_dtype: s
     if compute_dtype not in COMPUTE_DTYPES:
         raise ConfigError(f"mixed-precision compute dtype {compute_dtype!r} must be one of {COMPUTE_DTYPES}")
     out = cast_dtype(table, compute_dtype)
-    old, new = table.columns["bytes_written"], out.columns["bytes_written"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(old > 0, new / old, np.where(table.dtype == out.dtype, 1.0, 0.5))
+    ratio = np.array([dtype_bytes(b) / dtype_bytes(a) if a != b else 1.0 for a, b in zip(table.dtype, out.dtype)])
     return out.with_columns(const_bytes=table.columns["const_bytes"] * ratio)
 
 

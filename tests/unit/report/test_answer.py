@@ -119,3 +119,26 @@ def test_headline_metric_and_fmt():
     assert fmt(math.nan, "usd") == "n/a" and fmt(None, "usd") == "n/a"
     assert fmt(0.456, "utilization") == "45.6%"
     assert fmt(1.234, "usd") == "$1.23"
+
+
+def test_ties_are_reported_as_ties_not_a_win():
+    rows = [synth.row(0, "cnn", d, energy_per_sample_j=0.1) for d in ("a100", "cpu-x")]
+    assert answer(rows, {})[0] == "On energy per sample, the dense-cnn model cnn (inference) ties on cpu-x, a100 (100 mJ)."
+
+
+def test_crossover_labels_omit_parameters_a_row_does_not_have():
+    rows = [dict(r, **{"param:rate": None}) for r in synth.rows() if r["model"] == "cnn-p90"]
+    rows += [synth.row(0, "cnn", "a100", **{"param:rate": v}) for v in (1.0, 2.0)]
+    labels = {c.series for c in crossovers(rows, "param:batch", "energy_per_sample_j")}
+    assert labels == {"cnn-p90 (inference)"}
+
+
+def test_tied_groups_do_not_count_as_wins_in_the_summary():
+    rows = synth.rows() + [synth.row(0, "lstm1", d, energy_per_sample_j=0.1) for d in ("cpu-x", "eie")]
+    summary = [s for s in answer(rows, {}) if s.startswith("No single device")]
+    assert summary and "lstm" not in summary[0]
+
+
+def test_runner_meta_headline_metric_is_honoured():
+    text = answer(synth.rows(), {"headline_metric": "latency_s"})
+    assert text[0].startswith("On latency, the dense-cnn model cnn (inference) wins on cpu-x")

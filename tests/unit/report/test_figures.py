@@ -66,3 +66,22 @@ def test_missing_data_raises_report_data_error(tmp_path, call):
     with pytest.raises(ReportDataError):
         call(tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_pareto_without_values_raises(tmp_path):
+    rows = [synth.row(0, "cnn", "a100", latency_s=1.0)]  # energy_j is None
+    with pytest.raises(ReportDataError, match="energy_j"):
+        figures.pareto(rows, path_stem=tmp_path / "p")
+
+
+def test_per_op_keys_with_workload_and_labelled_serving_rows(tmp_path):
+    ops = {(m, d, "inference"): v for (m, d), v in synth.per_op().items()}
+    paths = figures.roofline(ops, "cnn", "eie", path_stem=tmp_path / "r")
+    assert "cnn on eie (inference)" in paths[1].read_text() or paths[0].stat().st_size > 0
+    assert figures.breakdown(ops, path_stem=tmp_path / "b")[0].exists()
+    with pytest.raises(ReportDataError):
+        figures.roofline(ops, "cnn", "eie", "training", path_stem=tmp_path / "t")
+    # the runner's serving rows: one workload label per rate, the rate in `rate_per_s`, no param
+    rows = [synth.row(0, "cnn", d, workload=f"serve-{rate:g}", rate_per_s=rate, p50_s=p, p99_s=3 * p)
+            for d in ("a100", "cpu-x") for rate, p in ((10.0, 0.01), (100.0, 0.02))]
+    assert figures.serving_curve(rows, path_stem=tmp_path / "s", slo_s=0.05)[0].exists()
