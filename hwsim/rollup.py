@@ -105,14 +105,12 @@ def _devices_needed(device: DeviceModel, table: WorkTable, total_bytes: float) -
 
 
 def _utilization(table: WorkTable, costs: CostTable, latency: float, priced: np.ndarray) -> float:
-    """Achieved FLOP/s over the FLOP-weighted peak of the ops that ran."""
-    flops = table.columns["flops"][priced]
-    peak = costs.peak_flops_per_s[priced]
-    total = flops.sum()
-    if latency <= 0 or total <= 0:
+    """Time-weighted mean of the per-op utilisation the device reports (achieved over peak
+    FLOP/s of the work it actually executes, so a device that skips zeros is not credited
+    with the dense FLOPs it never did)."""
+    if latency <= 0:
         return 0.0
-    weighted_peak = float((flops * peak).sum() / total)
-    return float(total / latency / weighted_peak) if weighted_peak > 0 else 0.0
+    return float((costs.utilization[priced] * costs.latency_s[priced]).sum() / latency)
 
 
 def _power_notes(spec: Any, power: float, devices: int) -> list[str]:

@@ -59,6 +59,9 @@ def read_rows(path: str | os.PathLike) -> list[dict]:
             raise ConfigError(f"{path}: missing column(s) {', '.join(missing)} (need {', '.join(REQUIRED)}, optional energy_j)")
         rows = []
         for i, raw in enumerate(reader, start=2):
+            if raw.get(None):
+                raise ConfigError(f"{path}: CSV row {i}, column 'model': more fields than the header; "
+                                  'quote op signatures, which contain commas ("MatMul:m=1,n=2,k=3:fp32")')
             model = (raw.get("model") or "").strip()
             if not model:
                 raise ConfigError(f"{path}: CSV row {i}, column 'model': empty")

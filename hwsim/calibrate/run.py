@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from hwsim.calibrate import fit as F
-from hwsim.calibrate.store import DEFAULT_OUT, atomic_write_text, check_writable, machine_name, sha256_file, write_device_yaml
+from hwsim.calibrate.store import (
+    DEFAULT_OUT,
+    atomic_write_text,
+    check_writable,
+    machine_name,
+    sha256_file,
+    write_device_yaml,
+)
 from hwsim.config.calibration import CalibrationBlock, CalibrationSource, ResidualStats
 from hwsim.config.devices import CpuSpec
 
@@ -80,7 +87,9 @@ def spec_document(spec: CpuSpec, block: CalibrationBlock, name: str = "cpu-local
     cite = f"fitted by hwsim calibrate on {block.source.measurement_file} (sha256 {block.source.measurement_sha256[:12]})"
     fitted = ("efficiency", "op_efficiency", "caches", "mem_bw_bytes_per_s", "mem_efficiency", "dispatch_overhead_s",
               "parallel_fraction", "threads", "calibration")
-    data["sources"] = {**data.get("sources", {}), **dict.fromkeys(fitted, cite)}
+    probed = {k: "probed from this machine at calibration time (hwsim/devices/host.py)"
+              for k, v in data.get("sources", {}).items() if "probed" in str(v)}
+    data["sources"] = {**data.get("sources", {}), **probed, **dict.fromkeys(fitted, cite)}
     return data
 
 

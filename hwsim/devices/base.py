@@ -160,10 +160,12 @@ def roofline(compute_s: np.ndarray, memory_s: np.ndarray, overhead_s: np.ndarray
     return latency, bound
 
 
-def utilization(table: WorkTable, latency_s: np.ndarray, peak: np.ndarray) -> np.ndarray:
-    """Achieved FLOP/s over peak, per op (0 where no arithmetic)."""
+def utilization(table: WorkTable, latency_s: np.ndarray, peak: np.ndarray, flops: np.ndarray | None = None) -> np.ndarray:
+    """Achieved FLOP/s over peak, per op (0 where no arithmetic). ``flops``: the FLOPs the
+    device actually executes when it differs from the table's (zeros skipped)."""
+    work = table.columns["flops"] if flops is None else flops
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.where((latency_s > 0) & (peak > 0), table.columns["flops"] / (latency_s * peak), 0.0)
+        u = np.where((latency_s > 0) & (peak > 0), work / (latency_s * peak), 0.0)
     return np.clip(u, 0.0, 1.0)
 
 

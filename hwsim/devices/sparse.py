@@ -166,15 +166,15 @@ class SparseModel:
                              np.divide(c["weight_bytes"], c["params"], out=np.zeros(len(table)), where=c["params"] > 0))
         energy = dynamic_energy(s, table, dram, entries * per_entry, macs=entries)
         peak = np.where(np.isin(table.kind, _GEMM), 2.0 * self.mac_rate, vector_peak)
-        return _finish(table, latency, compute, memory, energy, bound, peak)
+        return _finish(table, latency, compute, memory, energy, bound, peak, 2.0 * entries + other)
 
 
 def _finish(table: WorkTable, latency: np.ndarray, compute: np.ndarray, memory: np.ndarray,
-            energy: np.ndarray, bound: np.ndarray, peak: np.ndarray) -> CostTable:
+            energy: np.ndarray, bound: np.ndarray, peak: np.ndarray, executed_flops: np.ndarray) -> CostTable:
     """CostTable with unsupported rows (never priced as free) set to NaN / UNSUPPORTED."""
     bad = unsupported_rows(table)
     latency, energy, bound = latency.copy(), energy.copy(), bound.copy()
     latency[bad], energy[bad], bound[bad] = np.nan, np.nan, Bound.UNSUPPORTED
-    util = utilization(table, np.nan_to_num(latency), peak)
+    util = utilization(table, np.nan_to_num(latency), peak, executed_flops)
     return CostTable(latency_s=latency, compute_s=compute, memory_s=memory, overhead_s=np.zeros(len(table)),
                      energy_j=energy, bound=bound, utilization=util, peak_flops_per_s=peak)

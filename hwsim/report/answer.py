@@ -34,7 +34,7 @@ METRICS: dict[str, tuple[str, str]] = {
 #: metrics where more is better; every other metric is a cost.
 HIGHER_IS_BETTER = frozenset({"throughput_per_s", "utilization", "mfu", "hfu", "max_rate_meeting_slo"})
 _PREFIXED = frozenset({"s", "J", "W", "g"})
-_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"),
+_PREFIXES = ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"),
              (1e-9, "n"), (1e-12, "p"))
 _KIND_ORDER = ("cpu", "gpu", "systolic", "sparse", "neuromorphic", "cluster")
 
@@ -302,7 +302,7 @@ def answer(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> list[str]:
 def _group_sentence(t: LotteryTable, i: int) -> str:
     words = METRICS.get(t.metric, (t.metric, ""))[0]
     fam, model, load = t.groups[i]
-    who = f"the {fam} model {model} ({load})"
+    who = f"the {fam} model {model} ({load})" if fam != model else f"the model {model} ({load})"
     vals, ratios = t.values[i], t.ratios[i]
     ok = np.flatnonzero(np.isfinite(vals))
     if not ok.size:

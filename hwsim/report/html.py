@@ -289,23 +289,52 @@ def _results_html(rows: Rows, metric: str) -> str:
 
 
 def flatten_assumptions(tree: dict[str, Any], prefix: str = "",
-                        sources: dict[str, Any] | None = None) -> list[tuple[str, str, str]]:
-    """(dotted name, value, source) for every leaf of ``tree``. A ``sources`` map beside the
-    values gives each its source; a nested dict's sources may also sit under the parent's
-    ``sources`` at the same key."""
-    sources = sources if isinstance(sources, dict) else {}
-    own = tree.get("sources") if isinstance(tree.get("sources"), dict) else {}
+                        scopes: tuple[tuple[str, Any], ...] = ()) -> list[tuple[str, str, str]]:
+    """(dotted name, value, source) for every leaf of ``tree`` (lists of dicts by index).
+
+    Sources come from a ``sources`` map beside the values (keys may be dotted, ``energy.mac_j``,
+    or nested dicts; a key naming a sub-dict covers all of it) or from a ``<key>_sources``
+    sibling (a text covering the whole of ``<key>``); the innermost match wins."""
+    own = tree.get("sources")
+    scopes = scopes + ((prefix, own),) if isinstance(own, (dict, str)) else scopes
     out = []
     for key, value in tree.items():
-        if key == "sources" and own:
+        if key == "sources" or (key.endswith("_sources") and key.removesuffix("_sources") in tree):
             continue
         name = f"{prefix}.{key}" if prefix else str(key)
-        src = own.get(key, sources.get(key))
-        if isinstance(value, dict):
-            out += flatten_assumptions(value, name, src if isinstance(src, dict) else None)
+        inner = scopes + ((name, tree[f"{key}_sources"]),) if f"{key}_sources" in tree else scopes
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            value = {str(i): v for i, v in enumerate(value)}
+        if isinstance(value, dict) and value:
+            out += flatten_assumptions(value, name, inner)
         else:
-            out.append((name, _plain(value), "" if isinstance(src, dict) else _plain(src)))
+            out.append((name, _plain(value), _source_of(name, inner)))
     return out
+
+
+def _source_of(name: str, scopes: tuple[tuple[str, Any], ...]) -> str:
+    for base, src in reversed(scopes):
+        if isinstance(src, str):
+            return src
+        found = _lookup(src, name.removeprefix(base).lstrip(".").split("."))
+        if found:
+            return found
+    return ""
+
+
+def _lookup(sources: dict[str, Any], parts: list[str]) -> str:
+    """The source of the longest dotted prefix of ``parts`` found in ``sources``."""
+    for n in range(len(parts), 0, -1):
+        hit = sources.get(".".join(parts[:n]))
+        if isinstance(hit, dict):
+            hit = _lookup(hit, parts[n:]) if parts[n:] else None
+        if hit:
+            return _plain(hit)
+    return ""
+
+
+def _is_number(text: str) -> bool:
+    return math.isfinite(num(text)) and text not in ("True", "False")
 
 
 def _plain(value: Any) -> str:
@@ -319,10 +348,10 @@ def _assumptions_html(assumptions: dict[str, Any]) -> str:
     rows = flatten_assumptions(assumptions or {})
     if not rows:
         return "<h2>Assumptions</h2><p class=\"note\">No assumptions were recorded.</p>"
-    missing = sum(1 for _, _, s in rows if not s)
+    missing = sum(1 for _, v, s in rows if not s and _is_number(v))
     body = "".join(f"<tr><td>{e(n)}</td><td>{e(v)}</td><td>{e(s) if s else '<i>no source</i>'}</td></tr>"
                    for n, v, s in rows)
-    note = f"<p class=\"note\">{missing} value(s) have no recorded source.</p>" if missing else ""
+    note = f"<p class=\"note\">{missing} numeric value(s) have no recorded source.</p>" if missing else ""
     return ("<h2>Assumptions</h2><p>Every device spec and economics value the study used, with its "
             f"source.</p>{note}<table><thead><tr><th>value</th><th>setting</th><th>source</th></tr></thead>"
             f"<tbody>{body}</tbody></table>")

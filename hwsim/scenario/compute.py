@@ -10,6 +10,7 @@ from typing import Any
 
 from hwsim.config.scenario import Scenario
 from hwsim.devices import make_device
+from hwsim.errors import ConfigError, HwsimError
 from hwsim.scenario.context import (
     PreparedModel,
     cluster_spec,
@@ -59,11 +60,22 @@ def compute_point(ctx: RunContext, index: int, keep_per_op: bool) -> tuple[list[
             if m.entry.workloads is not None and w.key not in m.entry.workloads:
                 continue
             for d, device, cluster in devices:
-                metrics, ops = HANDLERS[w.type](Cell(m, device, cluster, w, econ))
+                metrics, ops = _priced(Cell(m, device, cluster, w, econ))
                 rows.append(_row(s, index, point, m, w.key, d.key, device.spec.kind if cluster is None else "cluster", metrics))
                 if keep_per_op and ops is not None:
                     per_op[(m.entry.name, d.key, w.key)] = ops
     return rows, per_op
+
+
+def _priced(cell: Cell) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The handler's metrics, or — when the device cannot run this workload (a dtype it lacks,
+    an op it refuses with no host) — a row with no metrics and the reason in ``note``."""
+    try:
+        return HANDLERS[cell.workload.type](cell)
+    except HwsimError as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        return {"note": f"not priced: {exc}"}, None
 
 
 def _row(s: Scenario, index: int, point: dict, m: PreparedModel, workload: str, device: str, kind: str,

@@ -145,7 +145,7 @@ def heads_from_zoo(uri: str) -> int | None:
 
 
 def compute_dtype_for(spec: Any) -> str:
-    """bf16 where the device has bf16 matrix arithmetic, else fp16 (V100), else bf16."""
+    """bf16 where the device has bf16 matrix arithmetic, else fp16 (V100), else fp32."""
     for key in ("tensor_flops_per_s", "dtype_speedup"):
         peaks = getattr(spec, key, None)
         if isinstance(peaks, dict):
@@ -153,7 +153,10 @@ def compute_dtype_for(spec: Any) -> str:
                 if dtype in peaks:
                     return dtype
     dtypes = getattr(spec, "dtypes", ())
-    return "fp16" if "fp16" in dtypes and "bf16" not in dtypes else "bf16"
+    for dtype in ("bf16", "fp16"):
+        if dtype in dtypes:
+            return dtype
+    return "fp32"  # no 16-bit float arithmetic (e.g. Ice Lake CPUs): mixed precision stays fp32
 
 
 def _validate(cluster: ClusterSpec, run: TrainingRun, table_samples: int, heads: int | None, zero_stage: int) -> int:
@@ -217,6 +220,7 @@ def price_training(table_fwd: WorkTable, cluster: ClusterSpec, optimizer: str, r
         raise ConfigError(f"host_power_per_device_w must be ≥ 0, got {host_power_per_device_w}")
     device = device or get_device(cluster.device)
     dtype = compute_dtype_for(device.spec) if mixed_precision else "fp32"
+    mixed_precision = mixed_precision and dtype != "fp32"  # no 16-bit float arithmetic: train in fp32
     cast_to = dtype if mixed_precision else "bf16"
     full = training_precision(table_fwd, mixed_precision, cast_to)
     rank_fwd, row_par, col_par = megatron_shard(full, cluster.tp)

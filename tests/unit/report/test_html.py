@@ -82,3 +82,18 @@ def test_flatten_assumptions_by_hand():
     assert not any(name.endswith("sources") or ".sources." in name for name, _, _ in flat)
     nested = flatten_assumptions({"gpu": {"hbm": {"bw": 2.0}}, "sources": {"gpu": {"hbm": {"bw": "spec"}}}})
     assert nested == [("gpu.hbm.bw", "2", "spec")]
+
+
+def test_flatten_assumptions_runner_shapes():
+    tree = {"economics": {"pue": 1.58, "pricing": "capex"}, "economics_sources": "EIA 2023",
+            "devices": {"eie": {"energy": {"mac_j": {"fp32": 2.9e-12}, "dram_byte_j": 1.6e-10},
+                                "tensor_flops_per_s": {"bf16": 3e14, "int8": 6e14},
+                                "efficiency": {"matmul": {"peak_fraction": 0.7}},
+                                "sources": {"energy.mac_j": "Horowitz 2014", "tensor_flops_per_s.bf16": "datasheet",
+                                            "efficiency": "calibrated"}}},
+            "workloads": [{"type": "inference"}]}
+    flat = {n: s for n, _, s in flatten_assumptions(tree)}
+    assert flat == {"economics.pue": "EIA 2023", "economics.pricing": "EIA 2023",
+                    "devices.eie.energy.mac_j.fp32": "Horowitz 2014", "devices.eie.energy.dram_byte_j": "",
+                    "devices.eie.tensor_flops_per_s.bf16": "datasheet", "devices.eie.tensor_flops_per_s.int8": "",
+                    "devices.eie.efficiency.matmul.peak_fraction": "calibrated", "workloads.0.type": ""}
