@@ -278,8 +278,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _answer_lines(result) -> list[str]:
     from hwsim.report.answer import answer
+    from hwsim.scenario.breakeven import summary
 
-    return [f"{result.meta['question']}", *(f"  {line}" for line in answer(result.rows, result.meta))]
+    lines = [*answer(result.rows, result.meta), *summary(result.breakeven)]
+    return [f"{result.meta['question']}", *(f"  {line}" for line in lines)]
 
 
 COMMANDS = {"run": cmd_run, "serve": cmd_serve, "inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}

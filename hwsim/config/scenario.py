@@ -52,6 +52,7 @@ class ClusterEntry(_Frozen):
     pp: PositiveInt = 1
     microbatches: PositiveInt = 1
     link_energy_j_per_byte: NonNeg | None = None
+    sources: dict[str, str] = Field(default_factory=dict, description="field -> citation of the link figures")
 
 
 class DeviceEntry(_Frozen):
@@ -59,6 +60,7 @@ class DeviceEntry(_Frozen):
 
     label: str | None = Field(default=None, description="name in results (default: the device's name)")
     ref: str = Field(description="library name or YAML path (relative to the scenario)")
+    fallback: str | None = Field(default=None, description="library name used when `ref` is not in the library (e.g. cpu-local before calibration)")
     set: dict[str, Any] = Field(default_factory=dict, description="spec field overrides (dotted paths)")
     cluster: ClusterEntry | None = None
 
@@ -81,6 +83,8 @@ class WorkloadEntry(_Frozen):
     samples: PositiveFloat | None = None
     steps: PositiveInt | None = None
     epochs: PositiveFloat = 1
+    global_batch: PositiveInt | None = Field(default=None, description="training samples per optimizer step (default: the model's batch)")
+    zero_stage: Annotated[int, Field(ge=0, le=1)] = 0
     rate_per_s: PositiveFloat | None = None
     slo_s: PositiveFloat | None = None
     max_batch: PositiveInt = 8
@@ -144,6 +148,18 @@ class ReferenceLine(_Frozen):
     source: str = ""
 
 
+class BreakEven(_Frozen):
+    """Does a new chip pay for its design? (Hooker 2020: a new accelerator costs $30-80M and
+    2-3 years.) Savings per sample versus each baseline device decide how much work must move
+    to the new chip before the design cost is repaid."""
+
+    new_device: str = Field(description="device label of the new chip")
+    baselines: list[str] = Field(min_length=1, description="device labels it replaces")
+    nre_usd: list[PositiveFloat] = Field(min_length=1, description="design (non-recurring) costs to test, USD")
+    design_years: PositiveFloat = Field(description="years of design before the first chip ships (reported)")
+    source: str = ""
+
+
 class OutputSpec(_Frozen):
     """Where and what to write."""
 
@@ -165,6 +181,7 @@ class Scenario(_Frozen):
     sweep: SweepSpec | None = None
     outputs: OutputSpec = Field(default_factory=OutputSpec)
     reference_lines: list[ReferenceLine] = Field(default_factory=list)
+    breakeven: BreakEven | None = None
     max_points: PositiveInt = Field(default=10_000, description="points allowed without --yes")
     ci: dict[str, Any] = Field(default_factory=dict, description="dotted overrides applied under --ci (smaller settings, same code path)")
 
@@ -182,6 +199,15 @@ class Scenario(_Frozen):
             missing = sorted(set(m.workloads or ()) - known)
             if missing:
                 raise ValueError(f"model {m.name!r} names workloads {missing} that are not defined (defined: {sorted(known)})")
+        return self
+
+    @model_validator(mode="after")
+    def _breakeven_devices_exist(self) -> Scenario:
+        if self.breakeven is not None:
+            labels = {d.key for d in self.devices}
+            missing = sorted({self.breakeven.new_device, *self.breakeven.baselines} - labels)
+            if missing:
+                raise ValueError(f"breakeven names devices {missing} that are not in devices ({sorted(labels)})")
         return self
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from hwsim.config.cluster import ClusterSpec
 from hwsim.config.economics import Economics
 from hwsim.config.loader import validate
 from hwsim.config.scenario import DeviceEntry, ModelEntry, Scenario, WorkloadEntry
-from hwsim.devices.library import apply_overrides, raw_spec, validate_spec
+from hwsim.devices.library import apply_overrides, library_index, raw_spec, validate_spec
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.graph.load import load_model
 from hwsim.ops.count import count_work
@@ -121,6 +121,8 @@ def device_spec(entry: DeviceEntry, base: Path, overrides: dict[str, Any], where
     ref = entry.ref
     if ref.endswith((".yaml", ".yml")):
         ref = str((base / ref).resolve())
+    elif entry.fallback and ref not in library_index():
+        ref = entry.fallback
     data, path, lines = raw_spec(ref)
     data.setdefault("name", path.stem)
     merged = {**entry.set, **overrides}

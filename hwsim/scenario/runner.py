@@ -13,6 +13,7 @@ from typing import Any
 
 from hwsim.config.scenario import Scenario
 from hwsim.errors import ConfigError
+from hwsim.scenario.breakeven import breakeven_rows
 from hwsim.scenario.compute import RunContext, compute_chunk
 from hwsim.scenario.context import prepare_model
 from hwsim.scenario.executors import run_chunks
@@ -30,6 +31,7 @@ class ScenarioResult:
     assumptions: dict[str, Any]
     meta: dict[str, Any]
     paths: dict[str, Path] = field(default_factory=dict)
+    breakeven: list[dict[str, Any]] = field(default_factory=list)
 
     def dataframe(self) -> Any:
         """The tidy table as a pandas DataFrame (one row per model × workload × device × point)."""
@@ -54,7 +56,8 @@ def run_scenario(source: str | Path | Scenario, out: str | Path | None = None, e
     ctx = RunContext(scenario, base, tuple(prepare_model(m, base) for m in scenario.models), tuple(expand(scenario.sweep)))
     rows = _compute(ctx, out_dir if write else None, executor, scheduler, workers, resume, progress)
     _, per_op = compute_chunk(ctx, [0], keep_per_op=True)
-    result = ScenarioResult(rows, per_op, assumptions(ctx), meta(scenario))
+    result = ScenarioResult(rows, per_op, assumptions(ctx), meta(scenario),
+                            breakeven=json_safe(breakeven_rows(scenario, rows)))
     if write:
         result = _write(result, scenario, out_dir)
         PartialLog(out_dir, fingerprint(scenario)).clear()
@@ -159,14 +162,17 @@ def _write(result: ScenarioResult, scenario: Scenario, out_dir: Path) -> Scenari
     if "json" in formats:
         paths["json"] = out_dir / "results.json"
         doc = {"scenario": scenario.name, "question": scenario.question, "rows": result.rows,
-               "assumptions": result.assumptions}
+               "breakeven": result.breakeven, "assumptions": result.assumptions}
         write_atomic(paths["json"], json.dumps(json_safe(doc), indent=1, allow_nan=False) + "\n")
+    if result.breakeven and "csv" in formats:
+        paths["breakeven_csv"] = out_dir / "breakeven.csv"
+        write_atomic(paths["breakeven_csv"], csv_text(result.breakeven))
     if "html" in formats:
         from hwsim.report.html import write_report
 
         paths["html"] = write_report(out_dir, result.rows, result.per_op, result.assumptions,
                                      unpriced(result.rows), result.meta)
-    return ScenarioResult(result.rows, result.per_op, result.assumptions, result.meta, paths)
+    return ScenarioResult(result.rows, result.per_op, result.assumptions, result.meta, paths, result.breakeven)
 
 
 def unpriced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

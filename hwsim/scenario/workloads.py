@@ -148,7 +148,7 @@ def _run_of(cell: Cell) -> Any:
     from hwsim.workload.steps import TrainingRun
 
     w, m = cell.workload, cell.model
-    return TrainingRun(batch=m.batch, seq=m.seq if w.tokens is not None else 1, tokens=w.tokens,
+    return TrainingRun(batch=w.global_batch or m.batch, seq=m.seq if w.tokens is not None else 1, tokens=w.tokens,
                        samples=w.samples, steps=w.steps, epochs=w.epochs)
 
 
@@ -162,8 +162,8 @@ def training(cell: Cell) -> tuple[dict[str, Any], None]:
                                           link_latency_s=0.0)
     run = _run_of(cell)
     res = price_training(m.table, cluster, w.optimizer, run, cell.econ, mixed_precision=w.mixed_precision,
-                         recompute=w.recompute, table_samples=m.batch, heads=heads_from_zoo(m.source),
-                         device=cell.device)
+                         recompute=w.recompute, table_samples=m.batch, heads=heads_from_zoo(m.source) if m.source.startswith("zoo:") else None,
+                         zero_stage=w.zero_stage, device=cell.device)
     samples = run.samples_total
     return {
         "latency_s": res.wall_time_s / res.steps, "throughput_per_s": samples / res.wall_time_s,
