@@ -70,7 +70,7 @@ def per_op_arrays(cell: Cell, res: DeviceResult) -> dict[str, Any]:
     return {
         "flops": t.columns["flops"].copy(), "bytes": t.columns["bytes_read"] + t.columns["bytes_written"],
         "latency_s": c.latency_s.copy(), "energy_j": c.energy_j.copy(), "kind": t.kind.copy(),
-        "bound": c.bound.copy(), "peak_flops_per_s": cell.device.spec.headline_flops_per_s(),
+        "bound": c.bound.copy(), "peak_flops_per_s": float(np.nanmax(c.peak_flops_per_s, initial=0.0)),
         "mem_bw_bytes_per_s": cell.device.spec.mem_bw_bytes_per_s,
     }
 
@@ -139,7 +139,7 @@ def serving(cell: Cell) -> tuple[dict[str, Any], None]:
         "energy_per_sample_j": sim.energy_j / sim.n_requests if sim.n_requests else math.nan,
         "usd_per_1m": sim.usd_per_million, "co2_g_per_1m": sim.co2_g_per_million,
         "utilization": sim.utilisation, "p50_s": sim.latency_p50_s, "p95_s": sim.latency_p95_s,
-        "p99_s": sim.latency_p99_s, "max_rate_meeting_slo": slo, "rate_per_s": w.rate_per_s,
+        "p99_s": sim.latency_p99_s, "max_rate_meeting_slo": slo, "rate_per_s": w.rate_per_s, "slo_s": w.slo_s,
     }, None
 
 
