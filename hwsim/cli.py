@@ -73,6 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--explain", type=int, default=0, metavar="K", help="show the K most expensive ops per device")
     p.add_argument("--per-op", action="store_true", help="JSON: add per-op costs to each result")
+    p.add_argument("--workload", choices=("inference", "training", "local-training"), default="inference")
+    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam", "adamw"), default="adamw")
+    p.add_argument("--rule", choices=("hebbian", "forward_forward", "feedback_alignment"), default="hebbian",
+                   help="local learning rule (--workload local-training)")
+    run_len = p.add_mutually_exclusive_group()
+    run_len.add_argument("--tokens", type=float, default=None, help="training run length in tokens")
+    run_len.add_argument("--samples", type=float, default=None, help="training run length in samples")
+    run_len.add_argument("--steps", type=int, default=None, help="training run length in optimizer steps")
+    p.add_argument("--global-batch", type=int, default=None, help="training samples per step (default: the model's batch)")
+    p.add_argument("--recompute", action="store_true", help="activation recomputation (training)")
+    p.add_argument("--cluster", type=int, default=None, metavar="N", help="price on N devices of each --device")
+    for flag in ("--dp", "--tp", "--pp", "--microbatches"):
+        p.add_argument(flag, type=int, default=1)
+    p.add_argument("--link-bw", type=float, default=300e9, help="cluster link bandwidth per direction (bytes/s)")
+    p.add_argument("--link-latency", type=float, default=5e-6, help="cluster link hop latency (s)")
+    p.add_argument("--prune", default=None, metavar="DENSITY[:pattern]", help="declare weight pruning, e.g. 0.1 or 0.5:2:4")
+    p.add_argument("--trace", default=None, metavar="OUT.json", help="write the first device's schedule as Chrome-trace JSON")
     p = sub.add_parser("serve", help="simulate serving a model under Poisson load (latency percentiles, SLO)")
     p.add_argument("model", help="zoo:NAME[?k=v] (re-counted at each batch size)")
     p.add_argument("--device", required=True, metavar="NAME")
@@ -84,6 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=5000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p = sub.add_parser("measure", help="measure a model with onnxruntime on this CPU (median, p10, p90)")
+    p.add_argument("model", help="path to an .onnx file, or zoo:NAME (random weights are materialised)")
+    p.add_argument("--dim", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--per-op", action="store_true", help="per-op times from onnxruntime's profiler")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p = sub.add_parser("calibrate", help="fit this machine's CPU model (microbenchmarks) or any device from a CSV")
+    p.add_argument("--quick", action="store_true", help="small grid (< 3 min on 2 cores)")
+    p.add_argument("--threads", type=int, action="append", default=None, help="thread counts to measure (default 1 and 2)")
+    p.add_argument("--out", default=None, help="YAML to write (default ~/.config/hwsim/devices/cpu/cpu-local.yaml)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing calibration")
+    p.add_argument("--from", dest="from_csv", default=None, metavar="FILE.csv", help="fit from measured runs in a CSV")
+    p.add_argument("--device", default=None, help="base device for --from (library name or YAML)")
     p = sub.add_parser("run", help="run a scenario study (YAML) and write results + report")
     p.add_argument("scenario", help="path to a scenario YAML (see scenarios/)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/<scenario name>)")
@@ -190,10 +222,14 @@ def cmd_price(args: argparse.Namespace) -> int:
     if args.explain < 0:
         raise ConfigError(f"--explain {args.explain}: must be ≥ 0")
     overrides = dict(_parse_set(s) for s in args.overrides)
+    if args.workload != "inference" or args.cluster:
+        return _price_via_scenario(args, overrides)
     with Console(stderr=True).status(f"pricing {args.model} ...", spinner="dots"):
         model = _load(args)
         table, results, assumptions = price_model(model, args.device, overrides, args.dtype,
-                                                  args.economics, args.batch or 1)
+                                                  args.economics, args.batch or 1, prune=args.prune)
+    if args.trace:
+        _write_trace(table, results[0], args.trace)
     if args.format == "json":
         doc = price_document(model.name, results, table, args.per_op, assumptions)
         sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False, default=_json_default) + "\n")
@@ -203,6 +239,36 @@ def cmd_price(args: argparse.Namespace) -> int:
     for r in results:
         if args.explain:
             render_explain(r, table, args.explain, console)
+    return 0
+
+
+def _write_trace(table, result, path: str) -> None:
+    from hwsim.schedule import schedule_analytic
+
+    timeline = schedule_analytic(table, result.costs, device=result.device)
+    timeline.write_chrome_trace(path)
+
+
+def _price_via_scenario(args: argparse.Namespace, overrides: dict) -> int:
+    """Training, local training and clusters: one-model scenario through the study machinery."""
+    from hwsim.pricing import price_workload
+
+    doc = price_workload(args, overrides)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(doc, indent=1, default=_json_default) + "\n")
+        return 0
+    from rich.table import Table
+
+    keys = [k for k in ("latency_s", "wall_time_s", "throughput_per_s", "energy_kwh", "energy_per_sample_j", "usd",
+                        "co2_kg", "mfu", "hfu", "utilization", "fits_in_memory", "devices_needed", "steps", "note")
+            if any(r.get(k) is not None for r in doc["results"])]
+    tab = Table(title=f"{doc['model']} — {args.workload}")
+    for col in ("device", *keys):
+        tab.add_column(col)
+    for r in doc["results"]:
+        tab.add_row(r["device"], *[("" if r.get(k) is None else f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]))
+                                   for k in keys])
+    _console().print(tab)
     return 0
 
 
@@ -276,6 +342,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_measure(args: argparse.Namespace) -> int:
+    """`hwsim measure`: onnxruntime latency on this machine; never invents energy."""
+    import hwsim.calibrate as cal
+
+    for flag, value in (("--threads", args.threads), ("--runs", args.runs)):
+        if value < 1:
+            raise ConfigError(f"{flag} {value}: must be a positive integer")
+    dims = dict(_parse_dim(d) for d in args.dim)
+    doc = cal.measure_model(args.model, dims or None, args.threads, args.runs, args.warmup, args.per_op)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(doc, indent=1, default=_json_default) + "\n")
+    else:
+        sys.stdout.write(f"{doc['model']}: median {doc['median_s'] * 1e3:.3f} ms "
+                         f"(p10 {doc['p10_s'] * 1e3:.3f}, p90 {doc['p90_s'] * 1e3:.3f}) over {doc['runs']} runs, "
+                         f"{doc['threads']} thread(s)\n")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """`hwsim calibrate`: fit, cross-validate, write the device YAML atomically."""
+    import hwsim.calibrate as cal
+
+    out = args.out or cal.DEFAULT_OUT
+    if args.from_csv:
+        if not args.device:
+            raise ConfigError("--from needs --device BASE (the spec to calibrate, e.g. a100-sxm-80gb)")
+        path = cal.calibrate_from_csv(args.from_csv, args.device, out, force=args.force)
+    else:
+        path = cal.run_calibration(quick=args.quick, threads=tuple(args.threads or (1, 2)), out=out,
+                                   force=args.force, progress=_calibration_progress())
+    sys.stdout.write(f"calibrated device written to {path}\n")
+    return 0
+
+
+def _calibration_progress():
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return lambda done, total, what: console.print(f"[{done}/{total}] {what}", end="\r")
+
+
 def _answer_lines(result) -> list[str]:
     from hwsim.report.answer import answer
     from hwsim.scenario.breakeven import summary
@@ -284,7 +393,7 @@ def _answer_lines(result) -> list[str]:
     return [f"{result.meta['question']}", *(f"  {line}" for line in lines)]
 
 
-COMMANDS = {"run": cmd_run, "serve": cmd_serve, "inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
+COMMANDS = {"run": cmd_run, "serve": cmd_serve, "measure": cmd_measure, "calibrate": cmd_calibrate, "inspect": cmd_inspect, "price": cmd_price, "devices": cmd_devices, "zoo": cmd_zoo, "ops": cmd_ops}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,6 +403,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.verb](args)
     except HwsimError as exc:
         sys.stderr.write(f"hwsim: error: {exc}\n")
+        return EXIT_USAGE
+    except OSError as exc:  # a file the user named cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"hwsim: error: {where}{exc.strerror or exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("hwsim: interrupted\n")

@@ -54,6 +54,13 @@ class ClusterEntry(_Frozen):
     link_energy_j_per_byte: NonNeg | None = None
     sources: dict[str, str] = Field(default_factory=dict, description="field -> citation of the link figures")
 
+    @model_validator(mode="after")
+    def _degrees_multiply_to_count(self) -> ClusterEntry:
+        if self.dp * self.tp * self.pp != self.count:
+            raise ValueError(f"dp·tp·pp = {self.dp}·{self.tp}·{self.pp} = {self.dp * self.tp * self.pp} "
+                             f"must equal count = {self.count}")
+        return self
+
 
 class DeviceEntry(_Frozen):
     """A device: a library name or YAML path, optionally derived with overrides, optionally clustered."""
