@@ -37,12 +37,25 @@ def search_path() -> list[Path]:
 
 
 def library_index() -> dict[str, Path]:
-    """Every device name in the search path -> its YAML file (first folder wins)."""
+    """Every device name in the search path -> its YAML file (first folder wins).
+
+    Cached until a kind folder of the search path changes (a calibration adding cpu-local)."""
+    return dict(_index(tuple(_stamp(root) for root in search_path())))
+
+
+def _stamp(root: Path) -> tuple[Path, tuple[tuple[str, int], ...]]:
+    if not root.is_dir():
+        return root, ()
+    return root, tuple(sorted((d.name, d.stat().st_mtime_ns) for d in os.scandir(root) if d.is_dir()))
+
+
+@lru_cache(maxsize=16)
+def _index(stamps: tuple) -> tuple[tuple[str, Path], ...]:
     index: dict[str, Path] = {}
-    for root in search_path():
+    for root, _ in stamps:
         for f in sorted(root.glob("*/*.yaml")) if root.is_dir() else []:
             index.setdefault(f.stem, f)
-    return index
+    return tuple(index.items())
 
 
 def _locate(ref: str, relative_to: Path | None = None) -> Path:
@@ -76,7 +89,8 @@ def raw_spec(ref: str, relative_to: Path | None = None, _seen: tuple[Path, ...] 
     path = _locate(ref, relative_to).resolve()
     if path in _seen:
         raise ConfigError(f"{path}: `base:` chain loops back to itself")
-    data, lines = load_yaml(path)
+    data, lines = _parsed(path, path.stat().st_mtime_ns)
+    data = copy.deepcopy(data)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a device spec must be a mapping of fields")
     base = data.pop("base", None)
@@ -85,6 +99,12 @@ def raw_spec(ref: str, relative_to: Path | None = None, _seen: tuple[Path, ...] 
         parent.pop("name", None)
         data = _merge(parent, data)
     return data, path, lines
+
+
+@lru_cache(maxsize=512)
+def _parsed(path: Path, mtime_ns: int) -> tuple[object, dict[str, int]]:
+    """Parsed YAML of a device file, cached until the file changes (sweeps re-read specs)."""
+    return load_yaml(path)
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any]) -> dict:

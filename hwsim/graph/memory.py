@@ -33,7 +33,12 @@ def peak_activation_bytes(table: WorkTable) -> float:
 
 
 def footprint_bytes(table: WorkTable) -> dict[str, float]:
-    """{"weights", "activations", "total"} in bytes for one inference."""
-    weights = float(table.columns["weight_bytes"].sum())
-    acts = peak_activation_bytes(table)
-    return {"weights": weights, "activations": acts, "total": weights + acts}
+    """{"weights", "activations", "total"} in bytes for one inference (computed once per table:
+    sweeps re-price the same table many times)."""
+    cached = table.__dict__.get("_footprint")
+    if cached is None:
+        weights = float(table.columns["weight_bytes"].sum())
+        acts = peak_activation_bytes(table)
+        cached = {"weights": weights, "activations": acts, "total": weights + acts}
+        object.__setattr__(table, "_footprint", cached)
+    return dict(cached)
