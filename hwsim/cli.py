@@ -56,10 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every verb."""
     parser = _Parser(prog="hwsim", description="Hardware cost simulator for ML models (ONNX).")
     sub = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    for add in (_args_inspect, _args_price, _args_serve, _args_measure, _args_calibrate, _args_run, _args_devices, _args_zoo, _args_ops):
+        add(sub)
+    return parser
+
+
+def _args_inspect(sub) -> None:
+    """Arguments of `hwsim inspect`."""
     p = sub.add_parser("inspect", help="count a model's work: params, MACs, FLOPs, bytes, per op")
     _model_args(p)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--top", type=int, default=None, metavar="K", help="show the K most expensive ops")
+
+
+def _args_price(sub) -> None:
+    """Arguments of `hwsim price`."""
     p = sub.add_parser("price", help="price a model on devices: latency, energy, dollars, CO2")
     _model_args(p)
     p.add_argument("--device", action="append", required=True, metavar="NAME",
@@ -90,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--link-latency", type=float, default=5e-6, help="cluster link hop latency (s)")
     p.add_argument("--prune", default=None, metavar="DENSITY[:pattern]", help="declare weight pruning, e.g. 0.1 or 0.5:2:4")
     p.add_argument("--trace", default=None, metavar="OUT.json", help="write the first device's schedule as Chrome-trace JSON")
+
+
+def _args_serve(sub) -> None:
+    """Arguments of `hwsim serve`."""
     p = sub.add_parser("serve", help="simulate serving a model under Poisson load (latency percentiles, SLO)")
     p.add_argument("model", help="zoo:NAME[?k=v] (re-counted at each batch size)")
     p.add_argument("--device", required=True, metavar="NAME")
@@ -101,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=int, default=5000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _args_measure(sub) -> None:
+    """Arguments of `hwsim measure`."""
     p = sub.add_parser("measure", help="measure a model with onnxruntime on this CPU (median, p10, p90)")
     p.add_argument("model", help="path to an .onnx file, or zoo:NAME (random weights are materialised)")
     p.add_argument("--dim", action="append", default=[], metavar="NAME=VALUE")
@@ -109,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--per-op", action="store_true", help="per-op times from onnxruntime's profiler")
     p.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _args_calibrate(sub) -> None:
+    """Arguments of `hwsim calibrate`."""
     p = sub.add_parser("calibrate", help="fit this machine's CPU model (microbenchmarks) or any device from a CSV")
     p.add_argument("--quick", action="store_true", help="small grid (< 3 min on 2 cores)")
     p.add_argument("--threads", type=int, action="append", default=None, help="thread counts to measure (default 1 and 2)")
@@ -116,6 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing calibration")
     p.add_argument("--from", dest="from_csv", default=None, metavar="FILE.csv", help="fit from measured runs in a CSV")
     p.add_argument("--device", default=None, help="base device for --from (library name or YAML)")
+
+
+def _args_run(sub) -> None:
+    """Arguments of `hwsim run`."""
     p = sub.add_parser("run", help="run a scenario study (YAML) and write results + report")
     p.add_argument("scenario", help="path to a scenario YAML (see scenarios/)")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/<scenario name>)")
@@ -125,11 +152,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="reuse points finished by an interrupted run")
     p.add_argument("--yes", action="store_true", help="run even when the sweep exceeds the scenario's max_points")
     p.add_argument("--ci", action="store_true", help="apply the scenario's smaller `ci:` settings (same code path)")
+
+
+def _args_devices(sub) -> None:
+    """Arguments of `hwsim devices`."""
     p = sub.add_parser("devices", help="list the device library with headline figures")
     p.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _args_zoo(sub) -> None:
+    """Arguments of `hwsim zoo`."""
     sub.add_parser("zoo", help="list the built-in models").add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _args_ops(sub) -> None:
+    """Arguments of `hwsim ops`."""
     sub.add_parser("ops", help="list the op types hwsim can count").add_argument("--format", choices=("table", "json"), default="table")
-    return parser
 
 
 def _load(args: argparse.Namespace):

@@ -2,9 +2,10 @@
 
 Model (exactly :class:`hwsim.devices.cpu.CpuModel`, plus one per-inference term):
 ``t_pred = max(flops / (peak · eff_kind(w)), bytes / bw_level) + dispatch_overhead_s + session_s``
+(a chain of n zero-work ops: ``n · zero_work_dispatch_s + session_s``)
 with ``eff_kind(w) = peak_fraction · w / (w + half_work_flops)``. Parameters, all fitted as
 logarithms: per work kind with arithmetic (``peak_fraction``, ``half_work_flops``),
-``dispatch_overhead_s``, every cache level's ``bw_bytes_per_s``, the effective DRAM bandwidth
+``dispatch_overhead_s``, ``zero_work_dispatch_s`` (when zero-work chains were measured), every cache level's ``bw_bytes_per_s``, the effective DRAM bandwidth
 (→ ``mem_efficiency``), and ``session_s`` (the cost of one ``session.run`` around a
 single-op benchmark, added once per measured graph). Residuals ``ln t_pred − ln t_meas``
 with a soft-L1 loss (f_scale 0.1: a robust fit, outliers beyond ~10 % count linearly).
@@ -22,7 +23,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwsim.config.devices import CacheLevel, CpuSpec, Efficiency
-from hwsim.devices.cpu import CpuModel
+from hwsim.devices.cpu import CpuModel, zero_work_rows
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
 
 LOSS, F_SCALE = "soft_l1", 0.1
@@ -51,12 +52,13 @@ class Layout:
     kinds: tuple[str, ...]
     levels: tuple[str, ...]
     ops: tuple[str, ...] = ()
+    zero_work: bool = False  # some record is a chain of zero-work ops: fit zero_work_dispatch_s
 
     def names(self) -> list[str]:
         """Dotted parameter names in vector order."""
         out = [f"efficiency.{k}.{f}" for k in self.kinds for f in ("peak_fraction", "half_work_flops")]
         out += [f"op_efficiency.{k}.{f}" for k in self.ops for f in ("peak_fraction", "half_work_flops")]
-        return out + [f"caches.{lv}.bw_bytes_per_s" for lv in self.levels] + [
+        return out + [f"caches.{lv}.bw_bytes_per_s" for lv in self.levels] + ["zero_work_dispatch_s"] * self.zero_work + [
             "dram_effective_bw_bytes_per_s", "dispatch_overhead_s", "session_overhead_s"]
 
 
@@ -66,7 +68,8 @@ def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
                   if (table.columns["flops"][table.kind == k] > 0).any())
     keys = np.where((table.op_type == "Conv") & (table.columns["gemm_batch"] > 1), "Conv/grouped", table.op_type.astype(str))
     ops = tuple(k for k in OP_KEYS if ((keys == k) & (table.columns["flops"] > 0)).sum() >= 2)
-    return Layout(kinds, tuple(c.name for c in spec.caches), ops)
+    zero = bool((zero_work_rows(table) & (table.columns["repeat"] > 0)).any())
+    return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero)
 
 
 def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,6 +85,10 @@ def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.n
         x0.append(np.log(c.bw_bytes_per_s))
         lo.append(np.log(1e8))
         hi.append(np.log(1e14))
+    if layout.zero_work:
+        x0.append(np.log(max(spec.zero_work_dispatch_s, 1e-6)))
+        lo.append(np.log(1e-9))
+        hi.append(np.log(1e-3))
     x0 += [np.log(spec.mem_bw_bytes_per_s * spec.mem_efficiency), np.log(max(spec.dispatch_overhead_s, 1e-7)), np.log(5e-6)]
     lo += [np.log(1e8), np.log(1e-9), np.log(1e-9)]
     hi += [np.log(1e13), np.log(1e-2), np.log(1e-2)]
@@ -100,9 +107,11 @@ def apply(spec: CpuSpec, layout: Layout, x: np.ndarray) -> tuple[CpuSpec, float]
     caches = [CacheLevel.model_construct(name=c.name, bytes=c.bytes, bw_bytes_per_s=float(v[j + i]))
               for i, c in enumerate(spec.caches)]
     dram, dispatch, session = (float(a) for a in v[-3:])
+    zero = float(v[-4]) if layout.zero_work else spec.zero_work_dispatch_s
     mem_bw = max(spec.mem_bw_bytes_per_s, dram)
     out = spec.model_copy(update={"efficiency": eff, "op_efficiency": ops, "caches": caches, "dispatch_overhead_s": dispatch,
-                                  "mem_bw_bytes_per_s": mem_bw, "mem_efficiency": min(dram / mem_bw, 1.0)})
+                                  "zero_work_dispatch_s": zero, "mem_bw_bytes_per_s": mem_bw,
+                                  "mem_efficiency": min(dram / mem_bw, 1.0)})
     return out, session
 
 

@@ -82,6 +82,7 @@ def grid(quick: bool) -> list[str]:
         extra += [("Gemm", {"m": m, "n": n, "k": k}) for m, n, k in itertools.product((1, 16), (1000, 4096), (2048, 8192))]
         extra += [("MatMul", {"b": 12, "m": s, "n": s, "k": 64}) for s in (16, 64, 256)]
     chains = [make_signature("Relu", {"e": e, "n": n}) for e, n in ((64, 8), (64, 32), (4096, 16))]
+    chains += [make_signature(op, {"e": e, "n": n}) for op in ("Reshape", "Unsqueeze") for e, n in ((64, 4), (4096, 32))]
     ints = chains + [make_signature("MatMulInteger", {"m": m, "n": n, "k": n}, "int8") for m in (1, 64, 256) for n in (64, 512)]
     return sigs + [make_signature(op, p) for op, p in extra + _stems(quick)] + ints
 
@@ -103,6 +104,8 @@ def work_record(sig: str) -> dict:
     table = count_work(load_model(signature_graph(sig)))
     c = table.columns
     busy = (c["flops"] + c["bytes_read"] + c["bytes_written"]) > 0
+    if not busy.any():  # a chain of zero-work ops: every executed (not folded) node counts
+        busy = c["folded"] <= 0
     row = int(np.argmax(c["flops"] + c["bytes_read"]))
     out = {k: float(c[k][row]) for k in ("gemm_batch", "gemm_m", "gemm_n", "gemm_k")}
     # a chain of n identical ops is one row repeated n times (CpuModel: w per repeat, n dispatches)

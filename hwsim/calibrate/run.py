@@ -86,7 +86,7 @@ def spec_document(spec: CpuSpec, block: CalibrationBlock, name: str = "cpu-local
     data["description"] = f"this machine ({block.source.cpu_model}), calibrated {block.source.date[:10]} with {block.source.runtime}"
     cite = f"fitted by hwsim calibrate on {block.source.measurement_file} (sha256 {block.source.measurement_sha256[:12]})"
     fitted = ("efficiency", "op_efficiency", "caches", "mem_bw_bytes_per_s", "mem_efficiency", "dispatch_overhead_s",
-              "parallel_fraction", "threads", "calibration")
+              "zero_work_dispatch_s", "parallel_fraction", "threads", "calibration")
     probed = {k: "probed from this machine at calibration time (hwsim/devices/host.py)"
               for k, v in data.get("sources", {}).items() if "probed" in str(v)}
     data["sources"] = {**data.get("sources", {}), **probed, **dict.fromkeys(fitted, cite)}

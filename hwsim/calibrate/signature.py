@@ -12,6 +12,9 @@ activations as graph inputs. Keys per op (all integers):
   optional ``n``: a chain of n such ops (separates per-op dispatch from per-run overhead)
 * ReduceMean/Softmax/LayerNormalization ``r,c`` (over the last axis, rows r)
 * MaxPool/AveragePool ``n,c,h,w,r,s``; GlobalAveragePool ``n,c,h,w``
+* Reshape/Unsqueeze ``e,n``: a chain of n zero-work ops on an e-element input (Reshape between
+  ``[e]`` and ``[1, e]``; Unsqueeze/Squeeze pairs on axis 0): the per-node cost of executed
+  ops without work (``CpuSpec.zero_work_dispatch_s``)
 * Transpose ``a,b,c`` (perm 0,2,1); Concat ``r,c`` (two r×c → 2r×c); Gather ``v,d,i``
   (i indices into a v×d table); LSTM ``t,b,i,h`` (seq, batch, input, hidden);
   LRN ``n,c,h,w`` (size 5)
@@ -144,6 +147,20 @@ def _movement(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
     return [helper.make_node("Gather", ["T", "I"], ["Y"], name="op", axis=0)], [idx], [_w("T", [p["v"], p["d"]], rng)]
 
 
+def _shape_chain(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    """n alternating zero-work ops: Reshape [e] <-> [1, e], or Unsqueeze / Squeeze on axis 0."""
+    e, n = p["e"], p.get("n", 1)
+    outs = [f"t{i}" for i in range(n - 1)] + ["Y"]
+    inits = [numpy_helper.from_array(np.array(v, dtype=np.int64), k) for k, v in (("s0", [e]), ("s1", [1, e]), ("ax", [0]))]
+    nodes = []
+    for i, (x, y) in enumerate(zip(["X", *outs], outs)):
+        if op == "Reshape":
+            nodes.append(helper.make_node("Reshape", [x, "s1" if i % 2 == 0 else "s0"], [y], name=f"op{i}"))
+        else:
+            nodes.append(helper.make_node("Unsqueeze" if i % 2 == 0 else "Squeeze", [x, "ax"], [y], name=f"op{i}"))
+    return nodes, [_inp("X", [e])], inits
+
+
 def _lstm(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
     t, b, i, h = p["t"], p["b"], p["i"], p["h"]
     node = helper.make_node("LSTM", ["X", "W", "R", "B"], ["Y"], name="op", hidden_size=h)
@@ -156,4 +173,5 @@ BUILDERS: dict[str, Callable[..., Spec]] = {
     **dict.fromkeys(UNARY + BINARY, _eltwise), **dict.fromkeys(("ReduceMean", "Softmax", "LayerNormalization"), _rows),
     **dict.fromkeys(("MaxPool", "AveragePool", "GlobalAveragePool", "LRN"), _pool),
     **dict.fromkeys(("Transpose", "Concat", "Gather"), _movement), "LSTM": _lstm,
+    **dict.fromkeys(("Reshape", "Unsqueeze"), _shape_chain),
 }

@@ -103,6 +103,11 @@ class CpuSpec(DeviceSpecBase):
     dtype_speedup: dict[Dtype, PositiveFloat] = Field(description="throughput per cycle relative to fp32 FMA lanes (fp64 0.5; int8 4 with VNNI; bf16 with AMX...); a dtype absent here is not supported")
     caches: list[CacheLevel] = Field(default_factory=list, description="on-chip levels, smallest first")
     dispatch_overhead_s: NonNeg = Field(description="per-op runtime dispatch cost (s)")
+    zero_work_dispatch_s: NonNeg = Field(
+        default=0.0, description="runtime cost (s) of executing one op without work (Reshape, Shape, Unsqueeze, "
+                                 "Flatten...: a kernel call and an output allocation, ~1-2 us in ONNX Runtime); "
+                                 "constant-folded rows stay free. 0 (default): free, as before calibration; calibrated "
+                                 "from chains of such ops (hwsim/calibrate/microbench.py)")
     threads: PositiveInt | None = Field(default=None, description="intra-op threads the runtime uses (None: one per core)")
     parallel_fraction: dict[KindLabel, Fraction] = Field(
         default_factory=dict, description="Amdahl parallel fraction p per work kind (absent: 1, perfect scaling): "

@@ -15,7 +15,10 @@ Per op (one row of a :class:`WorkTable`, vectorised over rows):
   smallest cache level that holds it (its aggregate bandwidth), else DRAM at
   ``mem_bw_bytes_per_s × mem_efficiency``. The data is assumed resident in that level (produced
   by the previous op or reused across repeats); cold misses are not modelled (calibration).
-* ``overhead_s = dispatch_overhead_s × repeat`` for every op with work (zero-work rows cost nothing).
+* ``overhead_s = dispatch_overhead_s × repeat`` for every op with work; ``zero_work_dispatch_s × repeat``
+  for an executed op without work (Reshape, Shape, Unsqueeze...: the runtime still calls a kernel;
+  default 0, calibrated); rows constant-folded at load time (``folded`` column) cost nothing,
+  as the runtime folds them too (:func:`overhead_s`).
 * ``latency_s = max(compute_s, memory_s) + overhead_s`` (:func:`roofline`); energy from
   :func:`dynamic_energy` with DRAM bytes at ``dram_byte_j`` and cache bytes at ``sram_byte_j``.
 * Rows the counter could not count (``supported`` = 0) get bound UNSUPPORTED and NaN latency and
@@ -47,6 +50,16 @@ def zero_work_rows(table: WorkTable) -> np.ndarray:
     """Rows with neither arithmetic nor bytes (folded constants, Reshape, Identity...): free."""
     c = table.columns
     return (c["flops"] <= 0) & (c["bytes_read"] + c["bytes_written"] <= 0)
+
+
+def overhead_s(spec: CpuSpec, table: WorkTable) -> np.ndarray:
+    """Per-row runtime overhead: dispatch × repeat for ops with work, zero_work_dispatch × repeat for
+    executed zero-work ops, 0 for folded (and unsupported) rows."""
+    c = table.columns
+    reps = np.maximum(c["repeat"], 1.0)
+    folded = c["folded"] > 0 if "folded" in c else np.zeros(len(table), dtype=bool)
+    free = np.where(folded | (c["supported"] <= 0), 0.0, spec.zero_work_dispatch_s * reps)
+    return np.where(zero_work_rows(table), free, spec.dispatch_overhead_s * reps)
 
 
 def working_set_bytes(table: WorkTable) -> np.ndarray:
@@ -148,8 +161,7 @@ class CpuModel:
         compute = safe_div(c["flops"], peak * op_efficiency(spec, table))
         moved = c["bytes_read"] + c["bytes_written"]
         bw, from_dram = level_bandwidth(spec, working_set_bytes(table), core_share(spec, table))
-        overhead = np.where(zero_work_rows(table), 0.0, spec.dispatch_overhead_s * np.maximum(c["repeat"], 1.0))
-        parts = {"compute_s": compute, "memory_s": moved / bw, "overhead_s": overhead,
+        parts = {"compute_s": compute, "memory_s": moved / bw, "overhead_s": overhead_s(spec, table),
                  "dram_bytes": np.where(from_dram, moved, 0.0), "sram_bytes": np.where(from_dram, 0.0, moved),
                  "macs": c["macs"], "peak": peak}
         return assemble_costs(spec, table, parts)

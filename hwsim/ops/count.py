@@ -36,5 +36,6 @@ def count_work(model: LoadedModel) -> WorkTable:
             ok = 1.0
         except UnsupportedOpError:
             work, ok = OpWork(kind=WorkKind.NONE, notes=("unsupported: not priced",)), 0.0
-        rows.append((node.name, node.op_type, node.domain, tuple(t.shape for t in node.outputs), node.repeat, work, ok))
+        rows.append((node.name, node.op_type, node.domain, tuple(t.shape for t in node.outputs), node.repeat, work, ok,
+                     node.folded))
     return WorkTable.from_rows(rows, build_dag(model.nodes), model.notes)

@@ -99,7 +99,7 @@ class OpWork:
 NUMERIC_COLUMNS = (
     "flops", "macs", "bytes_read", "bytes_written", "params", "weight_bytes", "const_bytes",
     "gemm_batch", "gemm_m", "gemm_n", "gemm_k", "weight_density", "act_density", "repeat",
-    "supported", "weight_pattern",
+    "supported", "weight_pattern", "folded",
 )
 
 #: ``weight_pattern`` column codes for the structure of a weight's zeros (TensorInfo.pattern /
@@ -123,7 +123,7 @@ class WorkTable:
     Device models price this in one vectorised call. Columns: ``name``, ``op_type``,
     ``domain``, ``dtype`` (object arrays), ``kind`` (int8 of :class:`WorkKind`), and the
     float64 columns in :data:`NUMERIC_COLUMNS` (GEMM columns are 0 where an op has no GEMM
-    view; ``supported`` is 0 for ops hwsim could not count). ``output_shapes`` keeps each op's output shapes for reports.
+    view; ``supported`` is 0 for ops hwsim could not count; ``folded`` is 1 for ops constant-folded at load time). ``output_shapes`` keeps each op's output shapes for reports.
     """
 
     name: np.ndarray
@@ -147,7 +147,8 @@ class WorkTable:
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple], graph: nx.DiGraph, notes: tuple[str, ...] = ()) -> WorkTable:
-        """Build from ``(name, op_type, domain, output_shapes, repeat, OpWork, supported)`` rows."""
+        """Build from ``(name, op_type, domain, output_shapes, repeat, OpWork, supported[, folded])`` rows
+        (``folded``: 1 for an op computed once at load time from constants, default 0)."""
         rows = list(rows)
         works = [r[5] for r in rows]
         gemms = [w.gemm or (0, 0, 0, 0) for w in works]
@@ -162,6 +163,7 @@ class WorkTable:
             "act_density": [w.act_density for w in works], "repeat": [r[4] for r in rows],
             "supported": [r[6] for r in rows],
             "weight_pattern": [pattern_code(w.weight_pattern, w.weight_density) for w in works],
+            "folded": [float(r[7]) if len(r) > 7 else 0.0 for r in rows],
         }
         return cls(
             name=_obj([r[0] for r in rows]), op_type=_obj([r[1] for r in rows]),

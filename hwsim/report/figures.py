@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from hwsim.devices.base import Bound
+from hwsim.fileio import atomic_file
 from hwsim.ops.work import WorkKind
 from hwsim.report.answer import (
     HIGHER_IS_BETTER,
@@ -72,14 +72,8 @@ def save(fig: Figure, path_stem: Stem) -> list[Path]:
     out = []
     for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         path = stem.with_name(f"{stem.name}.{ext}")
-        fd, tmp = tempfile.mkstemp(dir=stem.parent, prefix=f".{stem.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                fig.savefig(f, format=ext, dpi=DPI, metadata=meta)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path, "wb") as f:
+            fig.savefig(f, format=ext, dpi=DPI, metadata=meta)
         out.append(path)
     return out
 

@@ -14,12 +14,12 @@ import html
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hwsim.fileio import write_atomic
 from hwsim.report import figures
 from hwsim.report.answer import (
     HIGHER_IS_BETTER,
@@ -203,16 +203,7 @@ def write_report(out_dir: str | os.PathLike[str], rows: Rows, per_op: PerOp, ass
     jobs, notes = plan_figures(rows, per_op, meta)
     drawn, draw_notes = _draw(jobs, out / "figures")
     page = render_html(rows, drawn, assumptions, unpriced, meta, notes + draw_notes)
-    path = out / "report.html"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".report.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(page)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(out / "report.html", page)
 
 
 def render_html(rows: Rows, drawn: list[tuple[FigureJob, Path]], assumptions: dict[str, Any],

@@ -7,11 +7,11 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from hwsim.fileio import write_atomic  # noqa: F401  (re-exported for the runner)
 
 BASE_COLUMNS = ("scenario", "point", "model", "family", "workload", "device", "device_kind")
 METRIC_COLUMNS = (
@@ -64,19 +64,6 @@ def json_safe(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class PartialLog:

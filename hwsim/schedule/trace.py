@@ -11,12 +11,11 @@ stream; "M" metadata events (process_name, thread_name) carry the device and str
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hwsim.errors import ConfigError
+from hwsim.fileio import write_atomic
 
 if TYPE_CHECKING:
     from hwsim.schedule.timeline import Timeline
@@ -54,14 +53,4 @@ def write_json_atomic(data: Any, path: str | Path) -> Path:
     target = Path(path)
     if not target.parent.is_dir():
         raise ConfigError(f"cannot write trace {str(target)!r}: folder {str(target.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, allow_nan=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, json.dumps(data, allow_nan=False))
