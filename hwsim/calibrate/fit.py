@@ -10,7 +10,9 @@ logarithms: per work kind with arithmetic (``peak_fraction``, ``half_work_flops`
 single-op benchmark, added once per measured graph). Residuals ``ln t_pred − ln t_meas``
 with a soft-L1 loss (f_scale 0.1: a robust fit, outliers beyond ~10 % count linearly).
 Thread scaling is fitted second: with the one-thread parameters held, the Amdahl fraction
-``p`` of :meth:`CpuSpec.effective_cores` minimises the same loss on multi-thread records.
+``p`` of :meth:`CpuSpec.effective_cores` per kind and ``parallel_half_time_s`` (the one-core op
+time at which an op gets half its speed-up, :func:`hwsim.devices.cpu.thread_share`) minimise
+the same loss on multi-thread records.
 Source: scipy.optimize.least_squares (trust-region reflective, bounded).
 """
 
@@ -149,18 +151,27 @@ def fit_one_thread(base: CpuSpec, table: WorkTable, measured_s: np.ndarray) -> F
 
 
 def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray,
-                          threads: np.ndarray) -> tuple[dict[str, float], float]:
-    """({kind: Amdahl fraction p}, cost) from multi-thread records, every other parameter held."""
+                          threads: np.ndarray, half_time: bool = True) -> tuple[dict[str, float], float, float]:
+    """({kind: Amdahl fraction p}, parallel_half_time_s, cost) from multi-thread records, every
+    other parameter held (``half_time`` False: τ stays at the spec's value)."""
     multi = threads > 1
     kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind[multi].tolist())))
     groups = [(int(t), threads == t) for t in sorted(set(threads[multi].tolist()))]
+    n = len(kinds)
+
+    def unpack(x: np.ndarray) -> dict:
+        tau = float(np.exp(x[n])) if half_time else spec.parallel_half_time_s
+        return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])}, "parallel_half_time_s": tau}
 
     def resid(x: np.ndarray) -> np.ndarray:
-        pf = {k: float(v) for k, v in zip(kinds, x)}
-        parts = [np.log(predict(spec.model_copy(update={"threads": t, "parallel_fraction": pf}), table.select(m), session_s))
+        upd = unpack(x)
+        parts = [np.log(predict(spec.model_copy(update={"threads": t, **upd}), table.select(m), session_s))
                  - np.log(measured_s[m]) for t, m in groups]
         return np.concatenate(parts)
 
-    sol = least_squares(resid, np.full(len(kinds), 0.8), bounds=(np.full(len(kinds), 1e-4), np.ones(len(kinds))),
-                        loss=LOSS, f_scale=F_SCALE)
-    return dict(zip(kinds, (float(a) for a in sol.x))), float(sol.cost)
+    x0, lo, hi = np.full(n, 0.9), np.full(n, 1e-4), np.ones(n)
+    if half_time:
+        x0, lo, hi = np.append(x0, np.log(1e-5)), np.append(lo, np.log(1e-8)), np.append(hi, np.log(1e-2))
+    sol = least_squares(resid, x0, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE)
+    upd = unpack(sol.x)
+    return upd["parallel_fraction"], upd["parallel_half_time_s"], float(sol.cost)

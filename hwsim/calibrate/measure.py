@@ -4,7 +4,9 @@ Protocol (``measure_model``): one ``InferenceSession`` with ``intra_op_num_threa
 ``inter_op_num_threads = 1`` and sequential execution; inputs are real random tensors of the
 bound shapes (floats ~ U[-1, 1), integers in {0, 1} so that token ids, segment ids and indices stay valid);
 ``warmup`` untimed runs, then ``runs`` timed ``session.run`` calls (``time.perf_counter``).
-The median, p10 and p90 of the run times are reported in seconds.
+The median, p10 and p90 of the run times are reported in seconds. On a shared machine the
+timed runs are retried when other processes took the cores they needed (:func:`quiet_runs`,
+load read from ``/proc/stat``); ``others_load_cores`` records the load seen by the kept try.
 
 Per-op times (``per_op=True``) come from ORT's profiler (``SessionOptions.enable_profiling``):
 every ``"cat": "Node"`` event named ``<node>_kernel_time`` gives one kernel's duration (µs).
@@ -121,6 +123,47 @@ def time_runs(session: Any, feeds: Mapping[str, np.ndarray], runs: int, warmup: 
     return out
 
 
+def _cpu_jiffies() -> tuple[float, float]:
+    """(busy jiffies of the whole machine, jiffies of this process) from /proc; (0, 0) elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    v = [float(x) for x in fields]
+    return sum(v) - v[3] - (v[4] if len(v) > 4 else 0.0), float(own[11]) + float(own[12])
+
+
+def others_busy_cores(before: tuple[float, float], after: tuple[float, float], wall_s: float) -> float:
+    """Cores' worth of CPU that other processes used between two :func:`_cpu_jiffies` samples."""
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = (after[0] - before[0]) - (after[1] - before[1])
+    return max(busy, 0.0) / hz / max(wall_s, 1e-9)
+
+
+def quiet_runs(session: Any, feeds: Mapping[str, np.ndarray], runs: int, warmup: int, threads: int,
+               attempts: int = 3, pause_s: float = 1.0) -> tuple[np.ndarray, float]:
+    """(run times, other processes' load in cores) of the least disturbed of up to ``attempts`` tries.
+
+    A try counts as disturbed when other processes used more than ``cores - threads + 0.25``
+    cores while it ran (they then share the cores our ``threads`` need); it is retried after
+    ``pause_s``. Of all tries, the one with the lowest p10 is kept. Noise protocol for shared
+    machines: a burst of another job spoils one try, not the record.
+    """
+    spare = (os.cpu_count() or 1) - threads + 0.25
+    best, load = None, 0.0
+    for i in range(attempts):
+        t0, j0 = time.perf_counter(), _cpu_jiffies()
+        times = time_runs(session, feeds, runs, warmup if i == 0 else 1)
+        busy = others_busy_cores(j0, _cpu_jiffies(), time.perf_counter() - t0)
+        if best is None or np.quantile(times, 0.1) < np.quantile(best, 0.1):
+            best, load = times, busy
+        if busy <= spare:
+            break
+        time.sleep(pause_s)
+    return best, load
+
+
 def profile_per_op(proto: onnx.ModelProto, feeds: Mapping[str, np.ndarray], threads: int,
                    runs: int) -> dict[str, float]:
     """Mean kernel seconds per ONNX node name, from ORT's profiler on the unoptimised graph."""
@@ -174,9 +217,9 @@ def measure_model(model: str | os.PathLike | onnx.ModelProto, dims: Mapping[str,
 
     proto = named_proto(runnable_source(model))
     feeds = random_feeds(load_model(proto, dims))
-    times = time_runs(make_session(proto, threads), feeds, runs, warmup)
+    times, load = quiet_runs(make_session(proto, threads), feeds, runs, warmup, threads)
     out = {"model": str(model) if not isinstance(model, onnx.ModelProto) else proto.graph.name,
-           "threads": int(threads), "median_s": float(np.median(times)),
+           "threads": int(threads), "others_load_cores": load, "median_s": float(np.median(times)),
            "p10_s": float(np.quantile(times, 0.1)), "p90_s": float(np.quantile(times, 0.9)),
            "runs": int(runs), "per_op": [], "fused": {}}
     if per_op:

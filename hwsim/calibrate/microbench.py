@@ -21,7 +21,13 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from hwsim.calibrate.measure import make_session, random_feeds, require_onnxruntime, time_runs
+from hwsim.calibrate.measure import (
+    make_session,
+    quiet_runs,
+    random_feeds,
+    require_onnxruntime,
+    time_runs,
+)
 from hwsim.calibrate.signature import make_signature, signature_graph
 
 log = logging.getLogger(__name__)
@@ -82,7 +88,9 @@ def grid(quick: bool) -> list[str]:
         extra += [("Gemm", {"m": m, "n": n, "k": k}) for m, n, k in itertools.product((1, 16), (1000, 4096), (2048, 8192))]
         extra += [("MatMul", {"b": 12, "m": s, "n": s, "k": 64}) for s in (16, 64, 256)]
     chains = [make_signature("Relu", {"e": e, "n": n}) for e, n in ((64, 8), (64, 32), (4096, 16))]
-    chains += [make_signature(op, {"e": e, "n": n}) for op in ("Reshape", "Unsqueeze") for e, n in ((64, 4), (4096, 32))]
+    chains += [make_signature("Unsqueeze", {"e": e, "n": n}) for e, n in ((64, 2), (64, 16), (4096, 32))]
+    chains += [make_signature("MatMul", {"m": m, "n": k, "k": k, "l": n}) for m, k, n in ((2, 16, 2), (2, 16, 16), (32, 64, 8))]
+    chains += [make_signature("Add", {"e": e}) for e in (64, 4096)] + [make_signature("Relu", {"e": 64, "n": 2})]
     ints = chains + [make_signature("MatMulInteger", {"m": m, "n": n, "k": n}, "int8") for m in (1, 64, 256) for n in (64, 512)]
     return sigs + [make_signature(op, p) for op, p in extra + _stems(quick)] + ints
 
@@ -92,7 +100,11 @@ def _stems(quick: bool) -> list[tuple[str, dict[str, int]]]:
     out = [("Conv", {"n": 1, "c": 3, "h": 224, "w": 224, "k": 64, "r": 7, "s": 2, "g": 1}),
            ("Conv", {"n": 1, "c": 3, "h": 224, "w": 224, "k": 96, "r": 11, "s": 4, "g": 1}),
            ("Conv", {"n": 1, "c": 64, "h": 28, "w": 28, "k": 128, "r": 5, "s": 1, "g": 1}),
-           ("Conv", {"n": 1, "c": 128, "h": 28, "w": 28, "k": 128, "r": 3, "s": 1, "g": 2})]
+           ("Conv", {"n": 1, "c": 128, "h": 28, "w": 28, "k": 128, "r": 3, "s": 1, "g": 2}),
+           # few channels (toy and exported CNNs): MLAS's NCHWc blocking does not apply below 16
+           ("Conv", {"n": 2, "c": 3, "h": 32, "w": 32, "k": 8, "r": 3, "s": 1, "g": 1}),
+           ("Conv", {"n": 2, "c": 8, "h": 16, "w": 16, "k": 8, "r": 3, "s": 1, "g": 1}),
+           ("Conv", {"n": 2, "c": 8, "h": 8, "w": 8, "k": 16, "r": 1, "s": 1, "g": 1})]
     out += [("LRN", {"n": 1, "c": c, "h": h, "w": h}) for c, h in ((64, 56), (256, 14), (32, 28))]
     return out if quick else out + [("LRN", {"n": 1, "c": 128, "h": 112, "w": 112})]
 
@@ -124,8 +136,8 @@ def time_signature(sig: str, threads: int, budget_s: float = 0.08, min_runs: int
     feeds = random_feeds(load_model(proto))
     first = time_runs(session, feeds, 1, warmup)[0]
     runs = int(np.clip(budget_s / max(first, 1e-7), min_runs, max_runs))
-    times = time_runs(session, feeds, runs, 0)
-    return {"signature": sig, "threads": int(threads), "median_s": float(np.median(times)),
+    times, load = quiet_runs(session, feeds, runs, 0, threads)
+    return {"signature": sig, "threads": int(threads), "others_load_cores": load, "median_s": float(np.median(times)),
             "p10_s": float(np.quantile(times, 0.1)), "p90_s": float(np.quantile(times, 0.9)), "runs": runs}
 
 

@@ -61,8 +61,16 @@ def split_threads(records: list[dict], stat: str = STAT) -> tuple[object, np.nda
     return F.records_table(records), np.array([r[stat] for r in records]), np.array([int(r["threads"]) for r in records])
 
 
+def disturbed(record: dict, cores: int) -> bool:
+    """True when other processes held the cores a record's threads needed even on its best try
+    (``others_load_cores`` > cores - threads + 0.25, :func:`hwsim.calibrate.measure.quiet_runs`)."""
+    return record.get("others_load_cores", 0.0) > cores - int(record["threads"]) + 0.25
+
+
 def fit_records(base: CpuSpec, records: list[dict], stat: str = STAT) -> tuple[CpuSpec, dict]:
-    """Fit a CPU spec on microbenchmark records: (spec, calibration block fields but source)."""
+    """Fit a CPU spec on microbenchmark records (disturbed ones dropped): (spec, block fields but source)."""
+    cores = os.cpu_count() or base.cores
+    records = [r for r in records if not disturbed(r, cores)] or records
     table, measured, threads = split_threads(records, stat)
     one = threads == 1
     res = F.fit_one_thread(base, table.select(one), measured[one])
@@ -70,9 +78,10 @@ def fit_records(base: CpuSpec, records: list[dict], stat: str = STAT) -> tuple[C
     params = dict(res.parameters)
     spec = res.spec
     if (threads > 1).any():
-        pf, _ = F.fit_parallel_fraction(spec, res.session_s, table, measured, threads)
-        spec = spec.model_copy(update={"parallel_fraction": pf})
+        pf, tau, _ = F.fit_parallel_fraction(spec, res.session_s, table, measured, threads)
+        spec = spec.model_copy(update={"parallel_fraction": pf, "parallel_half_time_s": tau})
         params.update({f"parallel_fraction.{k}": v for k, v in pf.items()})
+        params["parallel_half_time_s"] = tau
     stats = residual_stats(cv)
     fields = {"method": f"scipy.optimize.least_squares on ln latency ({F.LOSS}, f_scale {F.F_SCALE}); statistic {stat}",
               "parameters": params, "fit": residual_stats(res.log_residuals), "cross_validated": stats,
@@ -86,7 +95,7 @@ def spec_document(spec: CpuSpec, block: CalibrationBlock, name: str = "cpu-local
     data["description"] = f"this machine ({block.source.cpu_model}), calibrated {block.source.date[:10]} with {block.source.runtime}"
     cite = f"fitted by hwsim calibrate on {block.source.measurement_file} (sha256 {block.source.measurement_sha256[:12]})"
     fitted = ("efficiency", "op_efficiency", "caches", "mem_bw_bytes_per_s", "mem_efficiency", "dispatch_overhead_s",
-              "zero_work_dispatch_s", "parallel_fraction", "threads", "calibration")
+              "zero_work_dispatch_s", "parallel_fraction", "parallel_half_time_s", "threads", "calibration")
     probed = {k: "probed from this machine at calibration time (hwsim/devices/host.py)"
               for k, v in data.get("sources", {}).items() if "probed" in str(v)}
     data["sources"] = {**data.get("sources", {}), **probed, **dict.fromkeys(fitted, cite)}

@@ -5,7 +5,7 @@ a row in a calibration CSV. :func:`signature_graph` builds the opset-17 graph wi
 weights as random initializers (so ORT may prepack them, as in a real model) and its
 activations as graph inputs. Keys per op (all integers):
 
-* MatMul/Gemm ``m,n,k`` (``b`` batch, default 1); MatMulInteger ``m,n,k`` (uint8 activations ×
+* MatMul/Gemm ``m,n,k`` (``b`` batch, default 1; MatMul ``l``: a chain of l k×k MatMuls, n = k); MatMulInteger ``m,n,k`` (uint8 activations ×
   int8 weights → int32, the pattern ORT's dynamic quantisation emits)
 * Conv ``n,c,h,w,k`` (out channels), ``r`` kernel, ``s`` stride, ``g`` groups; pads r//2
 * unary Relu/Sigmoid/Tanh/Exp/Erf/Clip and binary Add/Mul: ``e`` elements; unary ops take an
@@ -13,8 +13,8 @@ activations as graph inputs. Keys per op (all integers):
 * ReduceMean/Softmax/LayerNormalization ``r,c`` (over the last axis, rows r)
 * MaxPool/AveragePool ``n,c,h,w,r,s``; GlobalAveragePool ``n,c,h,w``
 * Reshape/Unsqueeze ``e,n``: a chain of n zero-work ops on an e-element input (Reshape between
-  ``[e]`` and ``[1, e]``; Unsqueeze/Squeeze pairs on axis 0): the per-node cost of executed
-  ops without work (``CpuSpec.zero_work_dispatch_s``)
+  ``[e]`` and ``[1, e]``, which ORT merges into one; Unsqueeze/Squeeze pairs on axis 0, which
+  it runs): the per-node cost of executed ops without work (``CpuSpec.zero_work_dispatch_s``)
 * Transpose ``a,b,c`` (perm 0,2,1); Concat ``r,c`` (two r×c → 2r×c); Gather ``v,d,i``
   (i indices into a v×d table); LSTM ``t,b,i,h`` (seq, batch, input, hidden);
   LRN ``n,c,h,w`` (size 5)
@@ -91,6 +91,12 @@ def _matmul(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
     if op == "MatMulInteger":
         return ([helper.make_node("MatMulInteger", ["A", "B"], ["Y"], name="op")],
                 [_inp("A", a, "uint8")], [_w("B", [p["k"], p["n"]], rng, "int8")])
+    if p.get("l", 1) > 1:  # a chain of l square MatMuls (n = k): per-op dispatch of GEMMs
+        ws = [_w(f"B{i}", [p["k"], p["k"]], rng) for i in range(p["l"])]
+        outs = [f"t{i}" for i in range(p["l"] - 1)] + ["Y"]
+        nodes = [helper.make_node("MatMul", [x, w.name], [y], name=f"op{i}")
+                 for i, (x, y, w) in enumerate(zip(["A", *outs], outs, ws))]
+        return nodes, [_inp("A", a)], ws
     if op == "Gemm":
         return ([helper.make_node("Gemm", ["A", "B", "C"], ["Y"], name="op")], [_inp("A", a)],
                 [_w("B", [p["k"], p["n"]], rng), _w("C", [p["n"]], rng)])

@@ -112,6 +112,10 @@ class CpuSpec(DeviceSpecBase):
     parallel_fraction: dict[KindLabel, Fraction] = Field(
         default_factory=dict, description="Amdahl parallel fraction p per work kind (absent: 1, perfect scaling): "
                                           "effective cores = 1 / ((1 - p) + p / threads); calibrated")
+    parallel_half_time_s: NonNeg = Field(
+        default=0.0, description="one-core op time (s) at which an op gets half of its Amdahl multi-thread speed-up: "
+                                 "speed-up = 1 + (E - 1) · r1 / (r1 + this); short ops stay on one thread. 0 (default): "
+                                 "every op gets the full Amdahl speed-up; calibrated with parallel_fraction")
     op_efficiency: dict[str, Efficiency] = Field(
         default_factory=dict, description="calibrated curves overriding the kind's for one op type ('Erf', 'LSTM') or "
                                           "grouped convolutions ('Conv/grouped', with w = FLOPs per group); empty: kind curves only")

@@ -3,8 +3,9 @@
 Per op (one row of a :class:`WorkTable`, vectorised over rows):
 
 * ``peak_flops_per_s(dtype) = cores × (simd_bits / 32) × fma_units × 2 × freq_hz × dtype_speedup[dtype]``
-  × :func:`core_share` per row (1 unless the spec sets ``threads`` or a calibrated per-kind Amdahl
-  ``parallel_fraction``: effective_cores(kind) / cores; cache bandwidths scale by it too)
+  × :func:`thread_share` per row (1 unless the spec sets ``threads`` or a calibrated per-kind Amdahl
+  ``parallel_fraction``: effective_cores(kind) / cores, reduced for short ops by a calibrated
+  ``parallel_half_time_s``; cache bandwidths scale by it too)
   (fp32 FMA lanes × 2 FLOPs per FMA; int8 VNNI = 4, fp64 = 0.5, ...). Index/bool dtypes on ops
   that do a little arithmetic run at the fp32 rate; a dtype absent from ``dtype_speedup`` raises
   :class:`UnsupportedDtypeError` naming it.
@@ -156,12 +157,32 @@ class CpuModel:
     def price(self, table: WorkTable) -> CostTable:
         """Per-op latency, energy, bound and utilisation of ``table`` on this CPU."""
         spec, c = self.spec, table.columns
-        peak = dtype_peaks(table, cpu_peaks_flops_per_s(spec), spec.name, default="fp32",
-                           mask=~unsupported_rows(table)) * core_share(spec, table)
-        compute = safe_div(c["flops"], peak * op_efficiency(spec, table))
+        peak, compute, memory, from_dram = roof_parts(spec, table, thread_share(spec, table))
         moved = c["bytes_read"] + c["bytes_written"]
-        bw, from_dram = level_bandwidth(spec, working_set_bytes(table), core_share(spec, table))
-        parts = {"compute_s": compute, "memory_s": moved / bw, "overhead_s": overhead_s(spec, table),
+        parts = {"compute_s": compute, "memory_s": memory, "overhead_s": overhead_s(spec, table),
                  "dram_bytes": np.where(from_dram, moved, 0.0), "sram_bytes": np.where(from_dram, 0.0, moved),
                  "macs": c["macs"], "peak": peak}
         return assemble_costs(spec, table, parts)
+
+
+def roof_parts(spec: CpuSpec, table: WorkTable, share: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(peak, compute_s, memory_s, from_dram) per row with ``share`` of the cores' peak and cache bandwidth."""
+    c = table.columns
+    peak = dtype_peaks(table, cpu_peaks_flops_per_s(spec), spec.name, default="fp32", mask=~unsupported_rows(table)) * share
+    compute = safe_div(c["flops"], peak * op_efficiency(spec, table))
+    bw, from_dram = level_bandwidth(spec, working_set_bytes(table), share)
+    return peak, compute, (c["bytes_read"] + c["bytes_written"]) / bw, from_dram
+
+
+def thread_share(spec: CpuSpec, table: WorkTable) -> np.ndarray:
+    """Per row: the share of the cores an op gets. :func:`core_share` (Amdahl), except with a
+    calibrated ``parallel_half_time_s`` τ: an op of one-core roofline time r1 gets the speed-up
+    ``1 + (E - 1) · r1 / (r1 + τ)`` (E = Amdahl effective cores): short ops barely parallelise
+    (the runtime's fork/join costs as much as it saves; ONNX Runtime runs tiny kernels on one thread)."""
+    share = core_share(spec, table)
+    if spec.parallel_half_time_s <= 0 or (spec.threads or spec.cores) <= 1:
+        return share
+    one = np.full(len(table), 1.0 / spec.cores)
+    _, compute, memory, _ = roof_parts(spec, table, one)
+    r1 = np.maximum(compute, memory)
+    return one * (1.0 + (share / one - 1.0) * r1 / (r1 + spec.parallel_half_time_s))

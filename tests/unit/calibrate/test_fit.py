@@ -31,7 +31,7 @@ def test_fit_recovers_parallel_fraction(recorded, true_spec):
     recs = [r for r in recorded["records"] if r["work"]["kind"] == 0 and r["work"]["op_type"] == "MatMul"]
     truth = true_spec.model_copy(update={"threads": 2, "parallel_fraction": {"matmul": 0.7}})
     measured = synthetic(truth, recs, 4e-6, sigma=0.01, seed=1)
-    pf, _ = F.fit_parallel_fraction(true_spec, 4e-6, F.records_table(recs), measured, np.full(len(recs), 2))
+    pf, _, _ = F.fit_parallel_fraction(true_spec, 4e-6, F.records_table(recs), measured, np.full(len(recs), 2), half_time=False)
     assert pf["matmul"] == pytest.approx(0.7, abs=0.08)
 
 
