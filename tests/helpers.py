@@ -67,3 +67,13 @@ def count_single(op_type: str, inputs, attrs=None, **kw) -> tuple[OpNode, OpWork
 def f32(*shape: int, fill: float = 0.5) -> np.ndarray:
     """A constant float32 array (non-zero, so it counts as a dense parameter)."""
     return np.full(shape, fill, dtype=np.float32)
+
+
+def assert_clean_error(code: int, err: str, *needles: str) -> None:
+    """A CLI failure as users must see it: exit 2, one line on stderr naming ``needles``, no traceback."""
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    for n in needles:
+        assert n in lines[0], (n, lines[0])

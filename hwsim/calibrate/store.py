@@ -12,12 +12,12 @@ import hashlib
 import os
 import platform
 import socket
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from hwsim.errors import ConfigError
+from hwsim.fileio import write_atomic
 
 DEFAULT_OUT = Path.home() / ".config" / "hwsim" / "devices" / "cpu" / "cpu-local.yaml"
 
@@ -45,20 +45,8 @@ def check_writable(out: str | os.PathLike, force: bool) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` via a fsync'ed temporary file and os.replace."""
-    path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` to ``path`` atomically (hwsim.fileio), expanding ``~``."""
+    return write_atomic(Path(path).expanduser(), text)
 
 
 def write_device_yaml(data: dict, out: str | os.PathLike, force: bool, header: str = "") -> Path:

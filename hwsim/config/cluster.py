@@ -33,7 +33,11 @@ class ClusterSpec(BaseModel):
 
     @model_validator(mode="after")
     def _degrees_multiply_to_count(self) -> ClusterSpec:
-        if self.dp * self.tp * self.pp != self.count:
-            raise ValueError(f"dp·tp·pp = {self.dp}·{self.tp}·{self.pp} = {self.dp * self.tp * self.pp} "
-                             f"must equal count = {self.count}")
+        check_degrees(self.dp, self.tp, self.pp, self.count)
         return self
+
+
+def check_degrees(dp: int, tp: int, pp: int, count: int) -> None:
+    """Parallel degrees must use every device exactly once: dp·tp·pp = count."""
+    if dp * tp * pp != count:
+        raise ValueError(f"dp·tp·pp = {dp}·{tp}·{pp} = {dp * tp * pp} must equal count = {count}")

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
+from hwsim.config.cluster import check_degrees
 from hwsim.config.economics import Economics
 
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -56,9 +57,7 @@ class ClusterEntry(_Frozen):
 
     @model_validator(mode="after")
     def _degrees_multiply_to_count(self) -> ClusterEntry:
-        if self.dp * self.tp * self.pp != self.count:
-            raise ValueError(f"dp·tp·pp = {self.dp}·{self.tp}·{self.pp} = {self.dp * self.tp * self.pp} "
-                             f"must equal count = {self.count}")
+        check_degrees(self.dp, self.tp, self.pp, self.count)
         return self
 
 

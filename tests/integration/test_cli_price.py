@@ -7,6 +7,7 @@ import json
 import pytest
 
 from hwsim.cli import main
+from tests.helpers import assert_clean_error
 
 KEYS = {"device", "kind", "latency_s", "throughput_per_s", "energy_j", "usd", "co2_g", "utilization",
         "bound_share", "fits_in_memory", "devices_needed", "unsupported_ops"}
@@ -16,15 +17,6 @@ def _run(capsys, *argv):
     code = main(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err
-
-
-def _clean_error(code, err, *needles):
-    assert code == 2, err
-    assert "Traceback" not in err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
 
 
 def test_json_contract_and_per_op(capsys):
@@ -52,37 +44,37 @@ def test_set_override_changes_the_answer(capsys):
 
 
 def test_unknown_device_did_you_mean(capsys):
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "a100-sxm-80")[::2], "unknown device", "a100-sxm-80gb")
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "a100-sxm-80")[::2], "unknown device", "a100-sxm-80gb")
 
 
 def test_unknown_key_names_line(capsys, tmp_path):
     p = tmp_path / "mine.yaml"
     p.write_text("base: a100-sxm-80gb\nname: mine\nmem_bandwith_bytes_per_s: 1.0e12\n")
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", str(p))[::2], "line 3", "mem_bandwith_bytes_per_s", "unknown key")
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", str(p))[::2], "line 3", "mem_bandwith_bytes_per_s", "unknown key")
 
 
 def test_duplicate_key_names_line(capsys, tmp_path):
     p = tmp_path / "dup.yaml"
     p.write_text("base: a100-sxm-80gb\nname: dup\ntdp_w: 400\ntdp_w: 500\n")
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", str(p))[::2], "line 4", "duplicate key 'tdp_w'")
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", str(p))[::2], "line 4", "duplicate key 'tdp_w'")
 
 
 def test_python_tag_rejected(capsys, tmp_path):
     p = tmp_path / "evil.yaml"
     p.write_text("base: a100-sxm-80gb\nname: !!python/object/apply:os.system ['echo pwned']\n")
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", str(p))[::2], "evil.yaml", "invalid YAML")
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", str(p))[::2], "evil.yaml", "invalid YAML")
 
 
 @pytest.mark.parametrize("value", ["0", "-1e12"])
 def test_non_positive_bandwidth(capsys, value):
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "a100-sxm-80gb", "--set",
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "a100-sxm-80gb", "--set",
                        f"mem_bw_bytes_per_s={value}")[::2], "mem_bw_bytes_per_s", "greater than 0")
 
 
 def test_dtype_the_device_lacks(capsys):
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "v100-sxm2", "--dtype", "fp8")[::2],
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "v100-sxm2", "--dtype", "fp8")[::2],
                  "v100-sxm2", "fp8")
 
 
 def test_batch_must_be_positive(capsys):
-    _clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "a100-sxm-80gb", "--batch", "0")[::2], "--batch")
+    assert_clean_error(*_run(capsys, "price", "zoo:mlp", "--device", "a100-sxm-80gb", "--batch", "0")[::2], "--batch")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hwsim.cli import main
+from tests.helpers import assert_clean_error
 
 GOOD = """\
 name: tiny
@@ -28,12 +29,7 @@ def _run(capsys, tmp_path: Path, text: str, *extra: str) -> tuple[int, str, Path
 
 
 def _clean(code: int, err: str, out: Path, *needles: str) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
+    assert_clean_error(code, err, *needles)
     written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert written == [], written
 
