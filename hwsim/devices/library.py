@@ -58,7 +58,8 @@ def _index(stamps: tuple) -> tuple[tuple[str, Path], ...]:
     return tuple(index.items())
 
 
-def _locate(ref: str, relative_to: Path | None = None) -> Path:
+def locate(ref: str, relative_to: Path | None = None) -> Path:
+    """The YAML file of a library name or path (ConfigError with a did-you-mean otherwise)."""
     as_path = Path(ref)
     if relative_to is not None and not as_path.is_absolute() and (relative_to / as_path).is_file():
         return relative_to / as_path
@@ -86,7 +87,7 @@ def _merge(base: dict, over: Mapping) -> dict:
 
 def raw_spec(ref: str, relative_to: Path | None = None, _seen: tuple[Path, ...] = ()) -> tuple[dict, Path, dict[str, int]]:
     """(merged mapping, file, line map) of a device YAML with its ``base:`` chain applied."""
-    path = _locate(ref, relative_to).resolve()
+    path = locate(ref, relative_to).resolve()
     if path in _seen:
         raise ConfigError(f"{path}: `base:` chain loops back to itself")
     data, lines = _parsed(path, path.stat().st_mtime_ns)
@@ -109,7 +110,8 @@ def _parsed(path: Path, mtime_ns: int) -> tuple[object, dict[str, int]]:
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any]) -> dict:
     """Set dotted ``field.path`` keys (``--set mem_bw_bytes_per_s=4e12``); string values parse as YAML scalars."""
-    out = copy.deepcopy(data)
+    out = dict(data)  # copy-on-write: only the mappings on an overridden path are copied
+    out["sources"] = dict(out.get("sources", {}))
     for dotted, value in overrides.items():
         if isinstance(value, str):
             try:
@@ -119,11 +121,12 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any]) -> dict:
         node = out
         parts = dotted.split(".")
         for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
+            child = node.get(p, {})
+            if not isinstance(child, dict):
                 raise ConfigError(f"--set {dotted}: {p!r} is not a mapping")
+            node[p] = node = dict(child)
         node[parts[-1]] = value
-        out.setdefault("sources", {})[dotted] = "user override (--set)"
+        out["sources"][dotted] = "user override (--set)"
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from hwsim.config.cluster import ClusterSpec
 from hwsim.config.economics import Economics
 from hwsim.config.loader import validate
 from hwsim.config.scenario import DeviceEntry, ModelEntry, Scenario, WorkloadEntry
-from hwsim.devices.library import apply_overrides, library_index, raw_spec, validate_spec
+from hwsim.devices.library import apply_overrides, library_index, locate, raw_spec, validate_spec
 from hwsim.errors import ConfigError, HwsimError
 from hwsim.graph.load import load_model
 from hwsim.ops.count import count_work
@@ -123,13 +124,19 @@ def device_spec(entry: DeviceEntry, base: Path, overrides: dict[str, Any], where
         ref = str((base / ref).resolve())
     elif entry.fallback and ref not in library_index():
         ref = entry.fallback
-    data, path, lines = raw_spec(ref)
-    data.setdefault("name", path.stem)
+    located = locate(ref)
+    data, path, lines = _raw_spec(str(located), located.stat().st_mtime_ns)
     merged = {**entry.set, **overrides}
-    if merged:
-        data = apply_overrides(data, merged)
+    data = apply_overrides(data, merged) if merged else dict(data)
     data["name"] = entry.key
     return validate_spec(data, where, lines)
+
+
+@lru_cache(maxsize=256)
+def _raw_spec(path: str, mtime_ns: int) -> tuple[dict, Path, dict[str, int]]:
+    """A device file's merged mapping, read once until the file changes (sweeps build specs
+    per point; apply_overrides copies what it changes, so the cached mapping is never mutated)."""
+    return raw_spec(path)
 
 
 def cluster_spec(entry: DeviceEntry, device_ref: str) -> ClusterSpec | None:
@@ -142,6 +149,8 @@ def cluster_spec(entry: DeviceEntry, device_ref: str) -> ClusterSpec | None:
 
 def point_workloads(scenario: Scenario, overrides: dict[int, dict[str, Any]], where: str) -> list[WorkloadEntry]:
     """Workloads with the point's overrides, re-validated."""
+    if not overrides:
+        return list(scenario.workloads)
     out = []
     for i, w in enumerate(scenario.workloads):
         data = {**w.model_dump(), **overrides.get(i, {})}

@@ -101,7 +101,7 @@ def _compute(ctx: RunContext, out_dir: Path | None, executor: str, scheduler: st
             if log:
                 log.append(todo[i], rows)
             advance(len(todo[i]))
-    return [json_safe(r) for c in chunks for r in results[tuple(c)]]
+    return [r for c in chunks for r in results[tuple(c)]]
 
 
 class _progress:
