@@ -56,3 +56,35 @@ def test_resume_after_interruption_gives_the_same_file(tmp_path, monkeypatch):
     monkeypatch.setattr("hwsim.scenario.executors.compute_chunk", real)
     run_scenario(scn, out=tmp_path / "cut", workers=1, resume=True)
     assert (tmp_path / "cut" / "results.csv").read_bytes() == (tmp_path / "clean" / "results.csv").read_bytes()
+
+
+def test_resume_after_sigkill_gives_the_same_file(tmp_path):
+    """A real `kill -9` mid-run: the partial log survives and --resume completes to the same CSV."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    scn = Path(__file__).resolve().parents[2] / "scenarios" / "systolic_design_space.yaml"
+    run_scenario(scn, out=tmp_path / "clean", workers=1)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "hwsim.cli", "run", str(scn), "--out", str(out), "--workers", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = out / ".partial" / "rows.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.is_file() and log.read_text().count("\n") >= 2:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert not (out / "results.csv").exists()
+    assert main_run(scn, out) == 0
+    assert (out / "results.csv").read_bytes() == (tmp_path / "clean" / "results.csv").read_bytes()
+
+
+def main_run(scn: Path, out: Path) -> int:
+    from hwsim.cli import main
+
+    return main(["run", str(scn), "--out", str(out), "--workers", "1", "--resume"])
