@@ -1,7 +1,8 @@
 """Roll one device's per-op costs up into a result: time, energy, power, dollars, CO2, memory.
 
-Latency is the sum of op latencies (one op at a time; overlapping schedules arrive with the
-schedule module). Energy = dynamic op energy + power_idle_w × latency. Average power above
+Latency is the sum of op latencies (one op at a time; overlapping schedules are in
+hwsim.schedule). Energy = dynamic op energy + power_idle_w × devices needed × latency, and
+dollars pay for every device needed (a model that does not fit one device holds several). Average power above
 the TDP is reported as a note (the energy model or the op mix is then suspect).
 """
 
@@ -79,11 +80,13 @@ def price_on(table: WorkTable, device: DeviceModel, econ: Economics | None = Non
     costs = device.price(table)
     priced = ~np.isnan(costs.latency_s)
     latency = float(costs.latency_s[priced].sum())
-    energy = float(costs.energy_j[priced].sum()) + spec.power_idle_w * latency
-    power = energy / latency if latency > 0 else 0.0
     mem = footprint_bytes(table)
     needed = _devices_needed(device, table, mem["total"])
-    cost = run_cost(spec, econ, latency, energy)
+    # a model that needs several devices (memory or chip capacity) holds all of them: their idle
+    # power and their purchase or rental are paid for the whole latency
+    energy = float(costs.energy_j[priced].sum()) + spec.power_idle_w * needed * latency
+    power = energy / latency if latency > 0 else 0.0
+    cost = run_cost(spec, econ, latency, energy, devices=needed)
     on_chip = priced & (costs.bound != Bound.OFFLOAD)
     chip_power = (float(costs.energy_j[on_chip].sum()) + spec.power_idle_w * latency) / latency if latency > 0 else 0.0
     notes = list(costs.notes) + _power_notes(spec, chip_power, needed) + _unpriced_notes(table, priced)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hwsim.scenario import run_scenario
+from hwsim.scenario.outputs import json_safe
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden")
@@ -38,7 +39,7 @@ def test_golden(path):
     got = key_numbers(path)
     golden = GOLDEN / f"{path.stem}.json"
     if os.environ.get("HWSIM_REGEN_GOLDEN") == "1":
-        golden.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        golden.write_text(json.dumps(json_safe(got), indent=1, sort_keys=True, allow_nan=False) + "\n")
     expected = json.loads(golden.read_text())
     assert sorted(got) == sorted(expected)
     for cell, values in expected.items():
