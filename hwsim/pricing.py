@@ -18,7 +18,7 @@ from hwsim.ops.count import count_work
 from hwsim.ops.work import WorkTable
 from hwsim.rollup import DeviceResult, price_on
 from hwsim.workload.prune import parse_prune_spec
-from hwsim.workload.quantize import cast_dtype
+from hwsim.workload.quantize import apply_dtype
 from hwsim.workload.sparsity import declare_density
 
 
@@ -37,7 +37,7 @@ def price_model(model: LoadedModel, devices: Sequence[str], overrides: Mapping[s
     econ = economics if isinstance(economics, Economics) else load_economics(economics)
     table = count_work(model)
     if dtype is not None:
-        table = cast_dtype(table, dtype)
+        table = apply_dtype(table, dtype)
     if prune is not None:
         spec = parse_prune_spec(prune)
         table = declare_density(table, weight=spec.density, pattern=spec.label)

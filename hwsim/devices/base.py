@@ -101,12 +101,15 @@ def efficiency(spec: DeviceSpecBase, table: WorkTable) -> np.ndarray:
 
 
 def dtype_peaks(table: WorkTable, peaks: dict[str, float], device: str, default: str | None = None,
-                mask: np.ndarray | None = None) -> np.ndarray:
+                mask: np.ndarray | None = None, widen: bool = False) -> np.ndarray:
     """Peak FLOP/s for each row's dtype; UnsupportedDtypeError names a dtype the device lacks.
 
     Ops with no arithmetic (zero FLOPs) never need a peak. ``default`` stands in for dtypes that
     are not arithmetic types (bool, int64 indices) on ops that do a little arithmetic. ``mask``
     restricts the lookup to some rows (e.g. those a GPU runs on tensor cores); others get 0.
+    ``widen``: an 8- or 4-bit storage format (fp8, fp4, int4) with no rate of its own runs at the
+    rate of the first wider one the device has (fp16 → bf16 → fp32; int4 → int8): vector units
+    have no such ALUs, so elementwise work and conversions on them run on 16/32-bit units.
     """
     out = np.zeros(len(table))
     needs = table.columns["flops"] > 0
@@ -114,6 +117,8 @@ def dtype_peaks(table: WorkTable, peaks: dict[str, float], device: str, default:
         needs = needs & mask
     for dtype in sorted(set(table.dtype[needs])):
         key = dtype if dtype in peaks else _fallback(dtype, default)
+        if widen and key not in peaks:
+            key = next((w for w in _WIDER.get(dtype, ()) if w in peaks), key)
         if key not in peaks:
             raise UnsupportedDtypeError(
                 f"device {device!r} has no {dtype} arithmetic (it supports {', '.join(sorted(peaks))}); "
@@ -122,6 +127,9 @@ def dtype_peaks(table: WorkTable, peaks: dict[str, float], device: str, default:
     return out
 
 
+#: Storage-only narrow formats: no vector unit computes in them natively (a device lacking a
+#: 16-bit format such as bf16 on V100 is still an error).
+_WIDER = {"fp8": ("fp16", "bf16", "fp32"), "fp4": ("fp16", "bf16", "fp32"), "int4": ("int8", "fp32")}
 _NON_ARITH = {"int64", "int32", "bool", "uint8", "int16", "uint16", "uint32", "uint64", "string", "unknown"}
 
 

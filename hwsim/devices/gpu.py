@@ -162,8 +162,13 @@ class GpuModel:
         """Peak FLOP/s per row: tensor-core peak on tensor rows, vector peak elsewhere."""
         spec = self.spec
         vector_rows = ~on_tensor & ~unsupported_rows(table)
+        gemm = _gemm_rows(table)
+        vector = dict(spec.vector_flops_per_s)
+        # matrix products in a format the GPU lacks are an error; narrow elementwise work and
+        # format conversions run on the 16/32-bit vector units (widen)
         return (dtype_peaks(table, tensor_peaks(spec), spec.name, mask=on_tensor)
-                + dtype_peaks(table, dict(spec.vector_flops_per_s), spec.name, default="fp32", mask=vector_rows))
+                + dtype_peaks(table, vector, spec.name, default="fp32", mask=vector_rows & gemm)
+                + dtype_peaks(table, vector, spec.name, default="fp32", mask=vector_rows & ~gemm, widen=True))
 
     def price(self, table: WorkTable) -> CostTable:
         """Per-op latency, energy, bound and utilisation of ``table`` on this GPU."""
@@ -216,3 +221,8 @@ class GpuModel:
                             ("peak", np.full(len(table), vec32))):
             out[key] = np.where(use, sparse, parts[key])
         return out
+
+
+def _gemm_rows(table: WorkTable) -> np.ndarray:
+    """Rows that are matrix products (matmul/conv kinds with MACs)."""
+    return np.isin(table.kind, (int(WorkKind.MATMUL), int(WorkKind.CONV))) & (table.columns["macs"] > 0)

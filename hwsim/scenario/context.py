@@ -19,7 +19,7 @@ from hwsim.graph.load import load_model
 from hwsim.ops.count import count_work
 from hwsim.ops.work import WorkTable
 from hwsim.workload.prune import parse_prune_spec
-from hwsim.workload.quantize import cast_dtype
+from hwsim.workload.quantize import apply_dtype
 from hwsim.workload.sparsity import declare_density
 
 
@@ -62,7 +62,7 @@ def prepare_model(entry: ModelEntry, base: Path) -> PreparedModel:
 def transform(table: WorkTable, entry: ModelEntry) -> WorkTable:
     """Apply the entry's dtype, pruning and activation density to a counted table."""
     if entry.dtype:
-        table = cast_dtype(table, entry.dtype)
+        table = apply_dtype(table, entry.dtype)
     if entry.prune:
         table = _prune(table, entry.prune)
     if entry.activation_density is not None:

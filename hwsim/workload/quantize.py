@@ -155,3 +155,16 @@ def conversion_flops(table: WorkTable, new: np.ndarray) -> np.ndarray:
     for (i, dst_dtype), elems in per_target.items():
         out[i] += elems * _convert_cost(str(new[i]), dst_dtype)
     return out
+
+
+LOW_BIT = ("fp8", "int8", "int4")
+
+
+def apply_dtype(table: WorkTable, dtype: str) -> WorkTable:
+    """The ``--dtype`` / scenario ``dtype`` transform. 32- and 16-bit float formats cast every
+    float row (mixed-precision autocast); 8- and 4-bit formats quantise the matrix products only
+    (matmul and conv), as quantised inference does — the other ops keep their format and the
+    conversions between formats are counted (:func:`quantize`)."""
+    if dtype in LOW_BIT:
+        return quantize(table, {"matmul": dtype, "conv": dtype})
+    return cast_dtype(table, dtype)

@@ -209,3 +209,12 @@ def test_derived_specs_inherit_compute_and_override_memory():
     assert a80.tensor_flops_per_s == a40.tensor_flops_per_s and a80.mem_bw_bytes_per_s == 2039e9
     assert a80.rental_usd_per_hour is None and a80.price_usd == 12500
     assert h200.tensor_flops_per_s == h100.tensor_flops_per_s and h200.mem_bytes == 141e9
+
+
+def test_fp8_elementwise_widens_to_fp16_but_fp8_gemm_needs_fp8_tensor_cores():
+    """Quantised fp8 inference keeps conversions on the 16-bit vector units (H100: 134 TFLOP/s
+    fp16 vector); an fp8 GEMM on an A100 (no fp8 tensor cores) is an error."""
+    cost = device("h100-sxm").price(table(elementwise(1e6, "fp8")))
+    assert cost.peak_flops_per_s[0] == pytest.approx(134e12)
+    with pytest.raises(UnsupportedDtypeError, match="fp8"):
+        device("a100-sxm-40gb").price(table(gemm(512, 512, 512, dtype="fp8")))

@@ -48,3 +48,16 @@ def test_declare_density_only_on_weighted_gemms(bert):
     assert np.all(out.columns["act_density"][gemm] == 0.5)
     with pytest.raises(ConfigError):
         declare_density(bert, weight=0.0)
+
+
+def test_low_bit_dtype_quantises_matrix_products_only(bert):
+    from hwsim.workload.quantize import apply_dtype
+
+    out = apply_dtype(bert, "int8")
+    gemm = np.isin(bert.kind, [int(WorkKind.MATMUL), int(WorkKind.CONV)]) & (bert.columns["macs"] > 0)
+    assert set(out.dtype[gemm]) == {"int8"}
+    others = ~gemm & (bert.kind != int(WorkKind.NONE))
+    assert set(out.dtype[others]) == set(bert.dtype[others])  # softmax, layer norm... stay fp32
+    # an int8 GEMM requantises its outputs: +2 FLOPs per output element (hwsim.workload.quantize)
+    assert (out.columns["flops"][gemm] > bert.columns["flops"][gemm]).all()
+    assert list(apply_dtype(bert, "bf16").dtype[gemm]) == ["bf16"] * int(gemm.sum())
