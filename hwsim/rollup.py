@@ -42,6 +42,7 @@ class DeviceResult:
     cost_basis: str
     notes: tuple[str, ...] = ()
     costs: CostTable | None = field(default=None, repr=False, compare=False)
+    latency_band_s: tuple[float, float] | None = None  # p10–p90 from a calibration's cross-validated residuals
 
     def to_dict(self, table: WorkTable | None = None) -> dict[str, Any]:
         """JSON-ready dict; with ``table``, an ``ops`` list of per-op costs is added."""
@@ -50,6 +51,8 @@ class DeviceResult:
             "utilization", "bound_share", "fits_in_memory", "devices_needed", "memory_bytes",
             "unsupported_ops", "cost_basis")}
         out["usd"] = _num(self.usd)
+        if self.latency_band_s is not None:
+            out["latency_p10_s"], out["latency_p90_s"] = self.latency_band_s
         out["notes"] = list(self.notes)
         if table is not None and self.costs is not None:
             out["ops"] = per_op_rows(table, self.costs)
@@ -79,7 +82,9 @@ def price_on(table: WorkTable, device: DeviceModel, econ: Economics | None = Non
     spec = device.spec
     costs = device.price(table)
     priced = ~np.isnan(costs.latency_s)
-    latency = float(costs.latency_s[priced].sum())
+    cal = getattr(spec, "calibration", None)
+    # a calibrated runtime also pays a per-inference session cost (entry/exit of session.run)
+    latency = float(costs.latency_s[priced].sum()) + (cal.session_overhead_s if cal is not None else 0.0)
     mem = footprint_bytes(table)
     needed = _devices_needed(device, table, mem["total"])
     # a model that needs several devices (memory or chip capacity) holds all of them: their idle
@@ -96,7 +101,7 @@ def price_on(table: WorkTable, device: DeviceModel, econ: Economics | None = Non
         usd=cost.usd, co2_g=cost.co2_g, utilization=_utilization(table, costs, latency, priced),
         bound_share=costs.bound_share(), fits_in_memory=needed <= 1, devices_needed=needed,
         memory_bytes=mem, unsupported_ops=_unsupported(table, priced), cost_basis=cost.basis,
-        notes=tuple(notes), costs=costs,
+        notes=tuple(notes), costs=costs, latency_band_s=cal.band(latency) if cal is not None else None,
     )
 
 

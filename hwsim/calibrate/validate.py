@@ -27,9 +27,7 @@ def prediction_band(spec: DeviceSpecBase, latency_s: float) -> tuple[float, floa
     Uncalibrated specs have no residuals to draw a band from: (nan, nan).
     """
     cal = spec.calibration
-    if cal is None:
-        return (math.nan, math.nan)
-    return (latency_s * cal.band_low, latency_s * cal.band_high)
+    return (math.nan, math.nan) if cal is None else cal.band(latency_s)
 
 
 def predict_latency(spec: CpuSpec, table) -> float:

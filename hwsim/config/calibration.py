@@ -58,3 +58,7 @@ class CalibrationBlock(_Frozen):
     band_high: PositiveFloat = Field(description="p90 of cross-validated measured / predicted (band upper factor)")
     session_overhead_s: float = Field(default=0.0, ge=0.0, description="per-inference runtime cost (session.run entry/exit), added once per model")
     energy: str = Field(default="not measured", description="energy counters used, or why none were")
+
+    def band(self, latency_s: float) -> tuple[float, float]:
+        """(p10, p90) band of a latency predicted with this calibration: latency × (band_low, band_high)."""
+        return latency_s * self.band_low, latency_s * self.band_high

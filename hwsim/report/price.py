@@ -32,7 +32,9 @@ def render_price(results: list[DeviceResult], console: Any, title: str) -> None:
         b = r.bound_share
         share = "/".join(f"{100 * b.get(k, 0):.0f}" for k in ("compute", "memory", "overhead", "offload"))
         fits = "yes" if r.fits_in_memory else f"no ({r.devices_needed} needed)"
-        tab.add_row(r.device, si(r.latency_s, "s"), f"{r.throughput_per_s:.4g}", si(r.energy_j, "J"),
+        latency = si(r.latency_s, "s") + (f" [{si(r.latency_band_s[0], 's')}–{si(r.latency_band_s[1], 's')}]"
+                                          if r.latency_band_s is not None else "")
+        tab.add_row(r.device, latency, f"{r.throughput_per_s:.4g}", si(r.energy_j, "J"),
                     f"{r.avg_power_w:.1f} W", ("n/a" if r.usd != r.usd else f"{r.usd:.3g}"), f"{r.co2_g:.3g}", f"{100 * r.utilization:.1f}%",
                     share + " %", fits)
     console.print(tab)

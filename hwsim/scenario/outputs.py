@@ -15,7 +15,7 @@ from hwsim.fileio import write_atomic  # noqa: F401  (re-exported for the runner
 
 BASE_COLUMNS = ("scenario", "point", "model", "family", "workload", "device", "device_kind")
 METRIC_COLUMNS = (
-    "flops", "macs", "params", "latency_s", "throughput_per_s", "energy_j", "energy_per_sample_j",
+    "flops", "macs", "params", "latency_s", "latency_p10_s", "latency_p90_s", "throughput_per_s", "energy_j", "energy_per_sample_j",
     "avg_power_w", "usd", "usd_per_1m", "co2_g", "co2_g_per_1m", "utilization", "bound_compute",
     "bound_memory", "bound_overhead", "bound_offload", "fits_in_memory", "devices_needed", "unpriced_ops",
     "wall_time_s", "energy_kwh", "mfu", "hfu", "co2_kg", "steps", "p50_s", "p95_s", "p99_s",

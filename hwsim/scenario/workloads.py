@@ -61,6 +61,8 @@ def result_metrics(res: DeviceResult, batch: int) -> dict[str, Any]:
         "bound_overhead": b.get("overhead", 0.0), "bound_offload": b.get("offload", 0.0),
         "fits_in_memory": res.fits_in_memory, "devices_needed": res.devices_needed,
         "unpriced_ops": sum(u["count"] for u in res.unsupported_ops),
+        **({"latency_p10_s": res.latency_band_s[0], "latency_p90_s": res.latency_band_s[1]}
+           if res.latency_band_s is not None else {}),
     }
 
 
