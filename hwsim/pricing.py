@@ -8,6 +8,7 @@ assumptions (every spec and economics value used, with sources) for the report.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from hwsim.config.economics import Economics
@@ -52,9 +53,10 @@ def price_model(model: LoadedModel, devices: Sequence[str], overrides: Mapping[s
     return table, results, assumptions
 
 
-def price_workload(args: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+def price_workload(args: Any, overrides: Mapping[str, Any], dims: Mapping[str, int]) -> dict[str, Any]:
     """`hwsim price` for training, local training or clusters: a one-model scenario (same code
-    path as studies). ``args`` carries the CLI fields; returns the JSON document."""
+    path as studies). ``args`` carries the CLI fields, ``dims`` the parsed --dim bindings;
+    returns the JSON document."""
     from hwsim.config.scenario import Scenario
     from hwsim.scenario import run_scenario
 
@@ -70,19 +72,12 @@ def price_workload(args: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
                 "tokens": args.tokens, "samples": args.samples, "steps": args.steps, "global_batch": args.global_batch}
     if args.workload != "inference" and not any((args.tokens, args.samples, args.steps)):
         workload["steps"] = 1
-    dims = dict(_dims(args))
     scenario = validate(Scenario, {
         "name": "cli", "question": f"What does {args.workload} of {args.model} cost?",
         "models": [{"name": args.model, "source": args.model, "batch": args.batch, "dtype": args.dtype,
-                    "prune": args.prune, "dims": dims}],
+                    "prune": args.prune, "dims": dict(dims)}],
         "devices": device_entries, "workloads": [{k: v for k, v in workload.items() if v is not None}],
         "economics": load_economics(args.economics).model_dump(),
     }, "command line", {})
-    result = run_scenario(scenario, write=False, workers=1, base=__import__("pathlib").Path.cwd())
+    result = run_scenario(scenario, write=False, workers=1, base=Path.cwd())
     return {"model": args.model, "workload": args.workload, "results": result.rows, "assumptions": result.assumptions}
-
-
-def _dims(args: Any):
-    for text in getattr(args, "dim", []):
-        name, _, value = text.partition("=")
-        yield name, int(value)

@@ -151,7 +151,7 @@ def _price_via_scenario(args: argparse.Namespace, overrides: dict) -> int:
     """Training, local training and clusters: one-model scenario through the study machinery."""
     from hwsim.pricing import price_workload
 
-    doc = price_workload(args, overrides)
+    doc = price_workload(args, overrides, dict(_parse_dim(d) for d in args.dim))
     if args.format == "json":
         sys.stdout.write(json.dumps(doc, indent=1, default=_json_default) + "\n")
         return 0

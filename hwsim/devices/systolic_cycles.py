@@ -32,7 +32,6 @@ import numpy as np
 
 #: dataflow -> (index of Sr, index of Sc, index of T) in (M, N, K), and the R multiple in the fill.
 _LAYOUT = {"ws": (2, 1, 0, 2), "os": (0, 1, 2, 1), "is": (2, 0, 1, 2)}
-DATAFLOWS = tuple(_LAYOUT)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import onnx
 
 from hwsim.errors import ShapeError
 from hwsim.graph.attrs import node_attrs
+from hwsim.graph.dtypes import dtype_name
 from hwsim.graph.fold import constant_value
 from hwsim.graph.opnode import OpNode
 from hwsim.graph.walk import (
@@ -38,7 +39,7 @@ def lower_graph(graph: onnx.GraphProto, env: Env, ctx: Ctx, cost: CostFn, prefix
     collect_inferred(graph, env)
     for t in graph.initializer:
         if t.name not in env.shapes:
-            env.set(t.name, tuple(t.dims), _dtype(t.data_type))
+            env.set(t.name, tuple(t.dims), dtype_name(t.data_type))
             env.const.add(t.name)
     available = set(env.shapes)
     out: list[OpNode] = []
@@ -57,12 +58,6 @@ def lower_graph(graph: onnx.GraphProto, env: Env, ctx: Ctx, cost: CostFn, prefix
             ctx.notes.append(note)
         out.append(make_opnode(view, env, ctx, name, repeat, (note,) if note else ()))
     return out
-
-
-def _dtype(elem: int) -> str:
-    from hwsim.graph.dtypes import dtype_name
-
-    return dtype_name(elem)
 
 
 def _bind_subgraph_inputs(g: onnx.GraphProto, env: Env, specs: list[tuple[tuple[int, ...], str]]) -> None:

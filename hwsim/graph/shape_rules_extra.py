@@ -27,11 +27,6 @@ def _val(ctx: ShapeCtx, i: int) -> np.ndarray | None:
     return ctx.values[i] if i < len(ctx.values) else None
 
 
-def _int_val(ctx: ShapeCtx, i: int) -> int | None:
-    v = _val(ctx, i)
-    return int(np.asarray(v).reshape(-1)[0]) if v is not None and np.asarray(v).size else None
-
-
 # ---------------------------------------------------------------- sequences (default domain)
 
 

@@ -22,8 +22,6 @@ from hwsim.graph.dtypes import PARAM_DTYPES
 from hwsim.graph.opnode import OpNode, TensorInfo
 from hwsim.ops.work import OpWork, WorkKind
 
-ALL_SLOTS = range(64)
-
 
 def in_bytes(node: OpNode) -> float:
     """Bytes of every present input."""

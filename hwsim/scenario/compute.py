@@ -3,7 +3,6 @@ process or a Dask worker: the same function either way, so results are identical
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,7 +90,3 @@ def _row(s: Scenario, index: int, point: dict, m: PreparedModel, workload: str, 
 def _describe(point: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items()) or "base"
 
-
-def is_nan(x: Any) -> bool:
-    """True for float NaN."""
-    return isinstance(x, float) and math.isnan(x)

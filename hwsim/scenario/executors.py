@@ -6,9 +6,8 @@ in submission order, so the rows — and the files written from them — are ide
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 
 from hwsim.errors import ConfigError
 from hwsim.scenario.compute import RunContext, compute_chunk
@@ -57,5 +56,3 @@ def _dask(ctx: RunContext, chunks: list[list[int]], workers: int | None, schedul
         if cluster is not None:
             cluster.close()
 
-
-ProgressFn = Callable[[int], Any]

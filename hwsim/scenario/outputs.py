@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hwsim.fileio import write_atomic  # noqa: F401  (re-exported for the runner)
-
 BASE_COLUMNS = ("scenario", "point", "model", "family", "workload", "device", "device_kind")
 METRIC_COLUMNS = (
     "flops", "macs", "params", "latency_s", "latency_p10_s", "latency_p90_s", "throughput_per_s", "energy_j", "energy_per_sample_j",

@@ -13,12 +13,13 @@ from typing import Any
 
 from hwsim.config.scenario import Scenario
 from hwsim.errors import ConfigError
+from hwsim.fileio import write_atomic
 from hwsim.scenario.breakeven import breakeven_rows
 from hwsim.scenario.compute import RunContext, compute_chunk
 from hwsim.scenario.context import prepare_model
 from hwsim.scenario.executors import run_chunks
 from hwsim.scenario.load import load_scenario
-from hwsim.scenario.outputs import PartialLog, csv_text, json_safe, write_atomic
+from hwsim.scenario.outputs import PartialLog, csv_text, json_safe
 from hwsim.scenario.sweep import count_points, expand
 
 

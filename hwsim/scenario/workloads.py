@@ -94,16 +94,6 @@ def totals(table: Any) -> dict[str, float]:
     return {"flops": tot["flops"], "macs": tot["macs"], "params": tot["params"]}
 
 
-def nan_if_none(x: float | None) -> float:
-    """None -> NaN for numeric columns."""
-    return math.nan if x is None else float(x)
-
-
-def finite(values: np.ndarray) -> np.ndarray:
-    """NaN-free copy (unpriced ops count as nothing in plots, never in totals)."""
-    return np.nan_to_num(values)
-
-
 _BATCH_TABLES: dict[tuple[str, int], Any] = {}
 
 

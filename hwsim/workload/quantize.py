@@ -55,8 +55,7 @@ def cast_dtype(table: WorkTable, dtype: str) -> WorkTable:
     if dtype not in DTYPES:
         raise ConfigError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
     floating = np.array([d in FLOAT_DTYPES for d in table.dtype], dtype=bool)
-    old = np.array([_STORAGE.get(d, 4.0) for d in table.dtype])
-    ratio = np.where(floating, _STORAGE[dtype] / old, 1.0)
+    ratio = np.where(floating, _STORAGE[dtype] / _sizes(table.dtype), 1.0)
     cols = dict(table.columns)
     for key in ("bytes_read", "bytes_written", "weight_bytes", "const_bytes"):
         cols[key] = cols[key] * ratio
