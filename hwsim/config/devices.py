@@ -18,6 +18,8 @@ from hwsim.ops.work import WorkKind
 
 Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 KindLabel = Literal["matmul", "conv", "elementwise", "reduce", "norm", "pool", "data_movement", "none"]
+#: convolution variants with their own curves and thread scaling (hwsim/devices/cpu.py curve_keys)
+ConvKey = Literal["Conv/narrow", "Conv/depthwise", "Conv/grouped"]
 Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
@@ -109,16 +111,35 @@ class CpuSpec(DeviceSpecBase):
                                  "constant-folded rows stay free. 0 (default): free, as before calibration; calibrated "
                                  "from chains of such ops (hwsim/calibrate/microbench.py)")
     threads: PositiveInt | None = Field(default=None, description="intra-op threads the runtime uses (None: one per core)")
-    parallel_fraction: dict[KindLabel, Fraction] = Field(
+    parallel_fraction: dict[KindLabel | ConvKey, Fraction] = Field(
         default_factory=dict, description="Amdahl parallel fraction p per work kind (absent: 1, perfect scaling): "
-                                          "effective cores = 1 / ((1 - p) + p / threads); calibrated")
+                                          "effective cores = 1 / ((1 - p) + p / threads); a convolution key "
+                                          "('Conv/narrow', 'Conv/depthwise', 'Conv/grouped') overrides 'conv' for its rows; calibrated")
     parallel_half_time_s: NonNeg = Field(
         default=0.0, description="one-core op time (s) at which an op gets half of its Amdahl multi-thread speed-up: "
                                  "speed-up = 1 + (E - 1) · r1 / (r1 + this); short ops stay on one thread. 0 (default): "
                                  "every op gets the full Amdahl speed-up; calibrated with parallel_fraction")
+    parallel_half_time_kind_s: dict[KindLabel | ConvKey, NonNeg] = Field(
+        default_factory=dict, description="parallel_half_time_s per work kind or convolution key (absent: "
+                                          "parallel_half_time_s): "
+                                          "ONNX Runtime threads a 6 us convolution well but not a 6 us LayerNormalization; calibrated")
     op_efficiency: dict[str, Efficiency] = Field(
         default_factory=dict, description="calibrated curves overriding the kind's for one op type ('Erf', 'LSTM') or "
-                                          "grouped convolutions ('Conv/grouped', with w = FLOPs per group); empty: kind curves only")
+                                          "convolutions ('Conv/depthwise', 'Conv/grouped' with w = FLOPs per group; 'Conv/narrow': under 16 output "
+                                          "channels, hwsim/devices/cpu.py curve_keys); empty: kind curves only")
+    fuse_epilogues: bool = Field(
+        default=False, description="the runtime fuses activations, BatchNormalization and constant bias/scale ops into "
+                                   "the Conv/MatMul/Gemm producing their input (hwsim/ops/epilogue.py), so those ops "
+                                   "cost nothing; ONNX Runtime's CPU provider does by default")
+    blocked_layout: bool = Field(
+        default=False, description="the runtime runs convolutions in a channel-blocked layout (NCHWc) and converts "
+                                   "tensors entering and leaving those regions (hwsim/ops/layout.py); ONNX Runtime's "
+                                   "CPU provider does on x86")
+    op_overhead_s: dict[str, NonNeg] = Field(
+        default_factory=dict, description="calibrated fixed runtime cost (s) per executed op of one op type, replacing "
+                                          "dispatch_overhead_s for it ('Add': a broadcasting binary op checks shapes and "
+                                          "allocates its output: ~1 us in ONNX Runtime where a Relu costs ~0.3 us); "
+                                          "empty: dispatch_overhead_s for every op")
 
     def effective_cores(self, kind: str | None = None) -> float:
         """Cores' worth of throughput for a work kind: 1 / ((1 - p) + p / t) (Amdahl), t = threads or cores."""

@@ -10,16 +10,26 @@ Per op (one row of a :class:`WorkTable`, vectorised over rows):
   that do a little arithmetic run at the fp32 rate; a dtype absent from ``dtype_speedup`` raises
   :class:`UnsupportedDtypeError` naming it.
 * ``compute_s = flops / (peak × eff(kind, flops per repeat))`` (the spec's saturating curve; a
-  calibrated ``op_efficiency`` curve for the op type, or ``Conv/grouped`` on FLOPs per group,
+  calibrated ``op_efficiency`` curve for the op type, or ``Conv/depthwise``/``Conv/grouped`` on FLOPs per group,
   replaces it: :func:`op_efficiency`).
 * ``memory_s = bytes / bw``: the op's working set ``(bytes_read + bytes_written) / repeat`` picks the
   smallest cache level that holds it (its aggregate bandwidth), else DRAM at
-  ``mem_bw_bytes_per_s × mem_efficiency``. The data is assumed resident in that level (produced
-  by the previous op or reused across repeats); cold misses are not modelled (calibration).
-* ``overhead_s = dispatch_overhead_s × repeat`` for every op with work; ``zero_work_dispatch_s × repeat``
+  ``mem_bw_bytes_per_s × mem_efficiency``. Activations are assumed resident in that level
+  (produced by the previous op); weights too, unless the model's weights (sum of
+  ``const_bytes``) exceed the largest cache: then each op's weight bytes stream from DRAM
+  every inference (:func:`streamed_weight_bytes`: a GEMV over a 4 MB weight matrix runs at
+  L3 speed alone but at DRAM speed inside an 80 MB LSTM language model).
+* ``overhead_s = dispatch_overhead_s × repeat`` for every op with work (a calibrated per-op-type
+  ``op_overhead_s`` replaces it for its op type); ``zero_work_dispatch_s × repeat``
   for an executed op without work (Reshape, Shape, Unsqueeze...: the runtime still calls a kernel;
   default 0, calibrated); rows constant-folded at load time (``folded`` column) cost nothing,
   as the runtime folds them too (:func:`overhead_s`).
+* With ``fuse_epilogues``, rows marked ``epilogue`` (:mod:`hwsim.ops.epilogue`) cost no dispatch:
+  an activation or bias applied in the producer's kernel (code 2) keeps its pass over the output
+  tile; BatchNormalization or a constant Add/Mul after a Conv, folded into its weights (code 1),
+  costs nothing.
+* With ``blocked_layout``, the NCHWc conversions the runtime inserts (:mod:`hwsim.ops.layout`) add
+  to the overhead of the op that needs them (:func:`layout_s`).
 * ``latency_s = max(compute_s, memory_s) + overhead_s`` (:func:`roofline`); energy from
   :func:`dynamic_energy` with DRAM bytes at ``dram_byte_j`` and cache bytes at ``sram_byte_j``.
 * Rows the counter could not count (``supported`` = 0) get bound UNSUPPORTED and NaN latency and
@@ -44,6 +54,7 @@ from hwsim.devices.base import (
     unsupported_rows,
     utilization,
 )
+from hwsim.ops.epilogue import FOLDED_INTO_WEIGHTS
 from hwsim.ops.work import WorkKind, WorkTable
 
 
@@ -60,7 +71,22 @@ def overhead_s(spec: CpuSpec, table: WorkTable) -> np.ndarray:
     reps = np.maximum(c["repeat"], 1.0)
     folded = c["folded"] > 0 if "folded" in c else np.zeros(len(table), dtype=bool)
     free = np.where(folded | (c["supported"] <= 0), 0.0, spec.zero_work_dispatch_s * reps)
-    return np.where(zero_work_rows(table), free, spec.dispatch_overhead_s * reps)
+    dispatch = np.full(len(table), spec.dispatch_overhead_s)
+    for op, cost in spec.op_overhead_s.items():
+        dispatch[table.op_type == op] = cost
+    return np.where(zero_work_rows(table), free, dispatch * reps)
+
+
+def layout_s(spec: CpuSpec, table: WorkTable) -> np.ndarray:
+    """Per row: the blocked-layout conversions the runtime runs before the op (``layout_ops``
+    kernels copying ``layout_bytes``, :mod:`hwsim.ops.layout`) when ``spec.blocked_layout``:
+    one zero-work dispatch each plus a read and a write of the bytes at the bandwidth of the
+    level they fit in; 0 otherwise."""
+    c = table.columns
+    if not spec.blocked_layout or "layout_bytes" not in c:
+        return np.zeros(len(table))
+    bw, _ = level_bandwidth(spec, 2.0 * c["layout_bytes"])
+    return c["layout_ops"] * spec.zero_work_dispatch_s + 2.0 * c["layout_bytes"] / bw
 
 
 def working_set_bytes(table: WorkTable) -> np.ndarray:
@@ -111,18 +137,49 @@ def core_share(spec: CpuSpec, table: WorkTable) -> np.ndarray:
         return share
     for k in set(table.kind.tolist()):
         share[table.kind == k] = spec.effective_cores(WorkKind(k).label) / spec.cores
+    for key, mask in conv_key_rows(spec.parallel_fraction, table):
+        share[mask] = spec.effective_cores(key) / spec.cores
     return share
 
 
+def conv_key_rows(per_key: dict, table: WorkTable) -> list[tuple[str, np.ndarray]]:
+    """(key, row mask) for the convolution keys (``Conv/narrow``...) among ``per_key``'s keys."""
+    keys = [k for k in per_key if k.startswith("Conv/")]
+    if not keys:
+        return []
+    rows = curve_keys(table)
+    return [(k, rows == k) for k in keys]
+
+
+#: Output channels below which a convolution misses MLAS's NCHWc kernels (block of 8 floats on
+#: AVX2, 16 on AVX-512) and runs the generic im2col path: measured 25 GFLOP/s for a 3→8-channel
+#: 3×3 conv where 64 channels reach 120 GFLOP/s on one core of this project's VM.
+NARROW_CHANNELS = 16
+
+
+def curve_keys(table: WorkTable) -> np.ndarray:
+    """Per row, the key of its ``op_efficiency`` curve: the op type, except convolutions:
+    ``Conv/depthwise`` (one output channel per group: MLAS runs a dedicated depthwise kernel),
+    ``Conv/grouped`` (several: one GEMM per group) and ``Conv/narrow`` (no groups, fewer than
+    :data:`NARROW_CHANNELS` output channels)."""
+    c = table.columns
+    conv = table.op_type == "Conv"
+    grouped = conv & (c["gemm_batch"] > 1)
+    keys = np.where(grouped & (c["gemm_n"] <= 1), "Conv/depthwise", "Conv/grouped")
+    keys = np.where(conv & ~grouped & (c["gemm_n"] < NARROW_CHANNELS), "Conv/narrow", keys)
+    return np.where(conv & (grouped | (c["gemm_n"] < NARROW_CHANNELS)), keys, table.op_type.astype(str))
+
+
 def op_efficiency(spec: CpuSpec, table: WorkTable) -> np.ndarray:
-    """Kind efficiency, replaced by ``spec.op_efficiency[op_type]`` rows (``Conv/grouped``: w per group)."""
+    """Kind efficiency, replaced by ``spec.op_efficiency[key]`` rows (:func:`curve_keys`; grouped
+    convolutions on w per group)."""
     eff = efficiency(spec, table)
     if not spec.op_efficiency:
         return eff
     c = table.columns
     w = c["flops"] / np.maximum(c["repeat"], 1.0)
-    keys = np.where((table.op_type == "Conv") & (c["gemm_batch"] > 1), "Conv/grouped", table.op_type.astype(str))
-    w = np.where(keys == "Conv/grouped", w / np.maximum(c["gemm_batch"], 1.0), w)
+    keys = curve_keys(table)
+    w = np.where(np.char.startswith(keys.astype(str), "Conv/"), w / np.maximum(c["gemm_batch"], 1.0), w)
     for key, curve in spec.op_efficiency.items():
         m = (keys == key) & (w > 0)
         eff[m] = curve.peak_fraction * w[m] / (w[m] + curve.half_work_flops)
@@ -157,32 +214,63 @@ class CpuModel:
     def price(self, table: WorkTable) -> CostTable:
         """Per-op latency, energy, bound and utilisation of ``table`` on this CPU."""
         spec, c = self.spec, table.columns
-        peak, compute, memory, from_dram = roof_parts(spec, table, thread_share(spec, table))
+        peak, compute, memory, dram = roof_parts(spec, table, thread_share(spec, table))
         moved = c["bytes_read"] + c["bytes_written"]
-        parts = {"compute_s": compute, "memory_s": memory, "overhead_s": overhead_s(spec, table),
-                 "dram_bytes": np.where(from_dram, moved, 0.0), "sram_bytes": np.where(from_dram, 0.0, moved),
-                 "macs": c["macs"], "peak": peak}
+        overhead = overhead_s(spec, table) + layout_s(spec, table)
+        if spec.fuse_epilogues and "epilogue" in c:  # no kernel of its own; folded into the weights: no work at all
+            overhead = overhead * (c["epilogue"] <= 0)
+            keep = c["epilogue"] != FOLDED_INTO_WEIGHTS
+            compute, memory, dram, moved = (a * keep for a in (compute, memory, dram, moved))
+        parts = {"compute_s": compute, "memory_s": memory, "overhead_s": overhead,
+                 "dram_bytes": dram, "sram_bytes": moved - dram, "macs": c["macs"], "peak": peak}
         return assemble_costs(spec, table, parts)
 
 
 def roof_parts(spec: CpuSpec, table: WorkTable, share: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(peak, compute_s, memory_s, from_dram) per row with ``share`` of the cores' peak and cache bandwidth."""
+    """(peak, compute_s, memory_s, dram_bytes) per row with ``share`` of the cores' peak and cache bandwidth.
+
+    Bytes move at the bandwidth of the level the op's working set fits in, except the weights
+    (constant inputs) of a model whose weights do not fit in the largest cache
+    (:func:`streamed_weight_bytes`): those stream from DRAM on every inference."""
     c = table.columns
     peak = dtype_peaks(table, cpu_peaks_flops_per_s(spec), spec.name, default="fp32", mask=~unsupported_rows(table)) * share
     compute = safe_div(c["flops"], peak * op_efficiency(spec, table))
     bw, from_dram = level_bandwidth(spec, working_set_bytes(table), share)
-    return peak, compute, (c["bytes_read"] + c["bytes_written"]) / bw, from_dram
+    moved = c["bytes_read"] + c["bytes_written"]
+    streamed = np.where(from_dram, 0.0, streamed_weight_bytes(spec, table))
+    dram_bw = spec.mem_bw_bytes_per_s * spec.mem_efficiency
+    memory = (moved - streamed) / bw + streamed / dram_bw
+    return peak, compute, memory, np.where(from_dram, moved, streamed)
+
+
+def streamed_weight_bytes(spec: CpuSpec, table: WorkTable) -> np.ndarray:
+    """Per row: the constant bytes it reads, min(const_bytes, bytes_read), where the model's
+    weights do not fit in the largest cache; else 0. The model's weights are the
+    ``resident_weight_bytes`` column where present (the calibration fit prices many one-op
+    graphs in one table) or the sum of ``const_bytes`` over the table."""
+    c = table.columns
+    largest = max((lv.bytes for lv in spec.caches), default=0.0)
+    footprint = c["resident_weight_bytes"] if "resident_weight_bytes" in c else np.full(len(table), c["const_bytes"].sum())
+    return np.where(footprint > largest, np.minimum(c["const_bytes"], c["bytes_read"]), 0.0)
 
 
 def thread_share(spec: CpuSpec, table: WorkTable) -> np.ndarray:
     """Per row: the share of the cores an op gets. :func:`core_share` (Amdahl), except with a
-    calibrated ``parallel_half_time_s`` τ: an op of one-core roofline time r1 gets the speed-up
-    ``1 + (E - 1) · r1 / (r1 + τ)`` (E = Amdahl effective cores): short ops barely parallelise
-    (the runtime's fork/join costs as much as it saves; ONNX Runtime runs tiny kernels on one thread)."""
+    calibrated half-time τ (``parallel_half_time_kind_s`` for the row's kind, else
+    ``parallel_half_time_s``): an op of one-core roofline time r1 gets the speed-up
+    ``1 + (E - 1) · r1 / (r1 + τ)`` (E = Amdahl effective cores; r1 per executed op, i.e. divided
+    by ``repeat``): short ops barely parallelise (the runtime's fork/join costs as much as it
+    saves; ONNX Runtime runs tiny kernels on one thread)."""
     share = core_share(spec, table)
-    if spec.parallel_half_time_s <= 0 or (spec.threads or spec.cores) <= 1:
+    tau = np.full(len(table), spec.parallel_half_time_s)
+    for kind, value in spec.parallel_half_time_kind_s.items():
+        if not kind.startswith("Conv/"):
+            tau[table.kind == int(WorkKind[kind.upper()])] = value
+    for key, mask in conv_key_rows(spec.parallel_half_time_kind_s, table):
+        tau[mask] = spec.parallel_half_time_kind_s[key]
+    if not (tau > 0).any() or (spec.threads or spec.cores) <= 1:
         return share
     one = np.full(len(table), 1.0 / spec.cores)
     _, compute, memory, _ = roof_parts(spec, table, one)
-    r1 = np.maximum(compute, memory)
-    return one * (1.0 + (share / one - 1.0) * r1 / (r1 + spec.parallel_half_time_s))
+    r1 = np.maximum(compute, memory) / np.maximum(table.columns["repeat"], 1.0)
+    return one * (1.0 + (share / one - 1.0) * r1 / (r1 + tau))

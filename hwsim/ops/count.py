@@ -6,6 +6,8 @@ from hwsim.errors import UnsupportedOpError
 from hwsim.graph.build import build_dag
 from hwsim.graph.load import LoadedModel
 from hwsim.graph.opnode import OpNode
+from hwsim.ops.epilogue import epilogue_flags
+from hwsim.ops.layout import layout_columns
 from hwsim.ops.registry import lookup
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
 
@@ -26,6 +28,8 @@ def count_node(node: OpNode) -> OpWork:
 def count_work(model: LoadedModel) -> WorkTable:
     """The WorkTable of ``model``: one row per op, its DAG, and the loader's notes.
 
+    The ``epilogue`` column marks ops runtimes fuse into their producer (:mod:`hwsim.ops.epilogue`);
+    ``layout_bytes``/``layout_ops`` the blocked-layout conversions CPU runtimes insert (:mod:`hwsim.ops.layout`).
     Ops listed as unsupported at load (``on_unsupported="warn"``) get a row of kind NONE with
     ``supported`` = 0, so reports list them as unpriced; they are never priced as free.
     """
@@ -38,4 +42,6 @@ def count_work(model: LoadedModel) -> WorkTable:
             work, ok = OpWork(kind=WorkKind.NONE, notes=("unsupported: not priced",)), 0.0
         rows.append((node.name, node.op_type, node.domain, tuple(t.shape for t in node.outputs), node.repeat, work, ok,
                      node.folded))
-    return WorkTable.from_rows(rows, build_dag(model.nodes), model.notes)
+    table = WorkTable.from_rows(rows, build_dag(model.nodes), model.notes)
+    layout_bytes, layout_ops = layout_columns(model.nodes, (t.name for t in model.outputs))
+    return table.with_columns(epilogue=epilogue_flags(model.nodes), layout_bytes=layout_bytes, layout_ops=layout_ops)

@@ -114,7 +114,9 @@ def resnet50() -> WorkTable:
 
 @pytest.mark.parametrize("name", CPU_DEVICES)
 def test_resnet50_respects_roofline_bounds(resnet50, name):
-    spec = load_device_spec(name)
+    """Every op at least its roofline; the overhead is one dispatch per op with work. A fusing,
+    blocked-layout spec (cpu-generic) is checked with those features off: they are tested apart."""
+    spec = load_device_spec(name).model_copy(update={"fuse_epilogues": False, "blocked_layout": False})
     cost = make_device(spec).price(resnet50)
     c = resnet50.columns
     fastest_bw = max([spec.mem_bw_bytes_per_s] + [lv.bw_bytes_per_s for lv in spec.caches])
@@ -125,3 +127,57 @@ def test_resnet50_respects_roofline_bounds(resnet50, name):
     busy_rows = (c["flops"] > 0) | (c["bytes_read"] + c["bytes_written"] > 0)
     assert cost.overhead_s.sum() == pytest.approx(busy_rows.sum() * spec.dispatch_overhead_s)
     assert cost.total_energy_j > 0
+
+
+def weights_op(weight_bytes: float, act_bytes: float = 1e3) -> OpWork:
+    """A GEMV-like op reading ``weight_bytes`` of constants and ``act_bytes`` of activations."""
+    return OpWork(kind=WorkKind.MATMUL, flops=2.0, macs=1.0, bytes_read=weight_bytes + act_bytes, bytes_written=act_bytes,
+                  const_bytes=weight_bytes, gemm=(1, 1, 1, 1))
+
+
+def test_weights_stream_from_dram_when_the_model_outgrows_the_last_cache():
+    """xeon-8380: L2 50 MiB in all, L3 60 MiB. Two ops with 40 MB of weights each: 80 MB > L3, so
+    each op's weights come from DRAM (204.8 GB/s × 0.8) although each op's 40 MB fits in L2."""
+    dev = ideal("xeon-8380")
+    l2 = next(lv for lv in dev.spec.caches if lv.name == "L2")
+    assert 40e6 + 2e3 < l2.bytes
+    one = dev.price(table(weights_op(40e6)))  # alone: weights stay in cache
+    assert one.memory_s[0] == pytest.approx((40e6 + 2e3) / l2.bw_bytes_per_s)
+    two = dev.price(table(weights_op(40e6), weights_op(40e6)))
+    dram = 204.8e9 * 0.8
+    assert two.memory_s[0] == pytest.approx(40e6 / dram + 2e3 / l2.bw_bytes_per_s)
+    e = dev.spec.energy  # the streamed bytes are charged at DRAM energy instead of cache energy
+    assert two.energy_j[0] - one.energy_j[0] == pytest.approx(40e6 * (e.dram_byte_j - e.sram_byte_j))
+    # the calibration fit prices many one-op graphs in one table: their own footprint decides
+    both = table(weights_op(40e6), weights_op(40e6)).with_columns(resident_weight_bytes=40e6)
+    assert dev.price(both).memory_s[0] == pytest.approx(one.memory_s[0])
+
+
+def test_op_overhead_replaces_dispatch_for_its_op_type():
+    spec = load_device_spec("xeon-8380").model_copy(update={"op_overhead_s": {"Add": 1e-6}})
+    rows = [("a", "Add", "", (), 3.0, elementwise(30), 1), ("r", "Relu", "", (), 1.0, elementwise(10), 1)]
+    cost = make_device(spec).price(WorkTable.from_rows(rows, nx.DiGraph()))
+    assert cost.overhead_s.tolist() == pytest.approx([3e-6, 2e-6])  # Add: 3 repeats × 1 us; Relu: xeon dispatch 2 us
+
+
+def test_thread_share_uses_the_time_of_one_executed_op():
+    """A chain of 8 identical ops (repeat 8, 8× the work) speeds up like one of them: the fork/join
+    half-time compares with one op's time, not the chain's."""
+    from hwsim.devices.cpu import thread_share
+
+    spec = load_device_spec("cpu-generic").model_copy(update={"cores": 2, "threads": 2, "parallel_half_time_s": 2e-5})
+    single = table(elementwise(1e5))
+    chain = table(elementwise(8e5), repeat=8.0)
+    assert thread_share(spec, chain)[0] == pytest.approx(thread_share(spec, single)[0])
+    assert 0.5 < thread_share(spec, single)[0] < 1.0
+
+
+@pytest.mark.parametrize(("flags", "int8", "bf16"), [
+    ({"avx2", "fma"}, 1.0, None), ({"avx512f", "avx512_vnni"}, 4.0, None), ({"avx_vnni"}, 4.0, None),
+    ({"asimd", "asimddp"}, 4.0, None), ({"avx512f", "avx512_vnni", "avx512_bf16"}, 4.0, 2.0)])
+def test_probed_dtype_speedup_from_cpu_flags(flags, int8, bf16):
+    from hwsim.devices.host import dtype_speedup
+
+    got = dtype_speedup(flags)
+    assert got["fp32"] == 1.0 and got["fp64"] == 0.5 and got["int8"] == int8
+    assert got.get("bf16") == bf16
