@@ -9,10 +9,10 @@ logarithms: per work kind with arithmetic (``peak_fraction``, ``half_work_flops`
 (→ ``mem_efficiency``), and ``session_s`` (the cost of one ``session.run`` around a
 single-op benchmark, added once per measured graph). Residuals ``ln t_pred − ln t_meas``
 with a soft-L1 loss (f_scale 0.1: a robust fit, outliers beyond ~10 % count linearly).
-Thread scaling is fitted second: with the one-thread parameters held, the Amdahl fraction
-``p`` of :meth:`CpuSpec.effective_cores` per kind and ``parallel_half_time_s`` (the one-core op
-time at which an op gets half its speed-up, :func:`hwsim.devices.cpu.thread_share`) minimise
-the same loss on multi-thread records.
+Thread scaling is fitted last: with the one-thread parameters held, the Amdahl fraction
+``p`` of :meth:`CpuSpec.effective_cores` and the half-time τ (the one-core time of one executed
+op at which it gets half its speed-up, :func:`hwsim.devices.cpu.thread_share`), both per kind,
+minimise the same loss on multi-thread records.
 Source: scipy.optimize.least_squares (trust-region reflective, bounded).
 """
 
@@ -25,26 +25,30 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwsim.config.devices import CacheLevel, CpuSpec, Efficiency
-from hwsim.devices.cpu import CpuModel, zero_work_rows
+from hwsim.devices.cpu import CpuModel, curve_keys, zero_work_rows
+from hwsim.devices.cpu import working_set_bytes as working_set
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
 
 LOSS, F_SCALE = "soft_l1", 0.1
 #: Ops whose speed differs from their kind's curve (transcendentals, recurrence, integer GEMM,
 #: grouped/depthwise convolution): each gets its own ``op_efficiency`` curve when measured.
-OP_KEYS = ("Conv/grouped", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
+OP_KEYS = ("Conv/depthwise", "Conv/grouped", "Conv/narrow", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
 
 
 def records_table(records: list[dict]) -> WorkTable:
-    """A WorkTable with one row per measurement record (its recorded ``work``)."""
+    """A WorkTable with one row per measurement record (its recorded ``work``); each record's
+    weights are its own graph's (``resident_weight_bytes``, :func:`hwsim.devices.cpu.streamed_weight_bytes`)."""
     rows = []
     for i, rec in enumerate(records):
         w = rec["work"]
         gemm = tuple(int(w.get(k, 0)) for k in ("gemm_batch", "gemm_m", "gemm_n", "gemm_k"))
         work = OpWork(kind=WorkKind(int(w["kind"])), flops=w["flops"], macs=w.get("macs", 0.0),
-                      bytes_read=w["bytes_read"], bytes_written=w["bytes_written"],
+                      bytes_read=w["bytes_read"], bytes_written=w["bytes_written"], const_bytes=w.get("const_bytes", 0.0),
                       gemm=gemm if any(gemm) else None, dtype=w.get("dtype", "fp32"))
         rows.append((f"{rec.get('signature', 'op')}#{i}", w.get("op_type", "?"), "", (), w.get("repeat", 1.0), work, 1))
-    return WorkTable.from_rows(rows, nx.DiGraph())
+    table = WorkTable.from_rows(rows, nx.DiGraph())
+    layout = {k: [float(r["work"].get(k, 0.0)) for r in records] for k in ("layout_bytes", "layout_ops")}
+    return table.with_columns(resident_weight_bytes=table.columns["const_bytes"], **layout)  # each record is its own graph
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,25 @@ def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
     """Fit a kind's curve only where some record of that kind does arithmetic."""
     kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind.tolist()))
                   if (table.columns["flops"][table.kind == k] > 0).any())
-    keys = np.where((table.op_type == "Conv") & (table.columns["gemm_batch"] > 1), "Conv/grouped", table.op_type.astype(str))
+    keys = curve_keys(table)
     ops = tuple(k for k in OP_KEYS if ((keys == k) & (table.columns["flops"] > 0)).sum() >= 2)
     zero = bool((zero_work_rows(table) & (table.columns["repeat"] > 0)).any())
     return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero)
+
+
+def small_rows(table: WorkTable) -> np.ndarray:
+    """Records of small instances (< 1e5 FLOPs and < 256 KiB touched per executed op, with work),
+    whose time a fixed per-op cost dominates."""
+    c = table.columns
+    reps = np.maximum(c["repeat"], 1.0)
+    return (c["flops"] / reps < 1e5) & (working_set(table) < 256 * 1024) & ~zero_work_rows(table)
+
+
+def overhead_ops(table: WorkTable) -> tuple[str, ...]:
+    """Op types with at least two small records (:func:`small_rows`): only there is
+    ``op_overhead_s`` identifiable."""
+    types, counts = np.unique(table.op_type[small_rows(table)].astype(str), return_counts=True)
+    return tuple(str(t) for t, n in zip(types, counts) if n >= 2)
 
 
 def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,6 +115,20 @@ def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.n
     hi += [np.log(1e13), np.log(1e-2), np.log(1e-2)]
     x0 = np.clip(x0, np.array(lo) + 1e-6, np.array(hi) - 1e-6)
     return x0, np.array(lo), np.array(hi)
+
+
+def slow_restarts(layout: Layout, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+    """Restart points from solution ``x``: each per-op curve in turn set to 1 % of peak.
+    ``max(compute, memory)`` is flat in the compute parameters wherever an op is memory-bound,
+    so a transcendental (Erf, Tanh) that the first solve leaves memory-bound cannot be slowed
+    down by the gradient; restarted slow, it is compute-bound and the solver can speed it up.
+    The fit keeps a restart only when it lowers the cost."""
+    first, out = 2 * len(layout.kinds), []
+    for k in range(len(layout.ops)):
+        y = x.copy()
+        y[first + 2 * k] = np.log(0.01)
+        out.append(np.clip(y, lo + 1e-6, hi - 1e-6))
+    return out
 
 
 def apply(spec: CpuSpec, layout: Layout, x: np.ndarray) -> tuple[CpuSpec, float]:
@@ -133,35 +166,89 @@ class FitResult:
     log_residuals: np.ndarray  # ln(measured / predicted), in-sample
 
 
-def fit_one_thread(base: CpuSpec, table: WorkTable, measured_s: np.ndarray) -> FitResult:
-    """Fit efficiency curves, bandwidths, dispatch and session overhead at ``threads = 1``."""
+def fit_one_thread(base: CpuSpec, table: WorkTable, measured_s: np.ndarray, restarts: int = 1,
+                   start: dict[str, float] | None = None) -> FitResult:
+    """Fit efficiency curves, bandwidths, dispatch and session overhead at ``threads = 1``
+    (``restarts`` rounds of :func:`slow_restarts` after the first solve; ``start``: parameter
+    values by name to start from instead of the base spec's, e.g. a previous fit's)."""
     base = base.model_copy(update={"threads": 1, "parallel_fraction": {}})
     layout = layout_for(base, table)
     x0, lo, hi = initial(base, layout)
+    if start:
+        given = np.array([np.log(start.get(n, np.exp(v))) for n, v in zip(layout.names(), x0)])
+        x0 = np.clip(given, lo + 1e-6, hi - 1e-6)
     target = np.log(measured_s)
 
     def resid(x: np.ndarray) -> np.ndarray:
         spec, session = apply(base, layout, x)
         return np.log(predict(spec, table, session)) - target
 
-    sol = least_squares(resid, x0, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE, x_scale=1.0, max_nfev=400)
+    def solve(x: np.ndarray):
+        return least_squares(resid, x, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE, x_scale=1.0, max_nfev=400)
+
+    sol = solve(x0)
+    for _ in range(restarts):
+        for y in slow_restarts(layout, sol.x, lo, hi):
+            again = solve(y)
+            sol = again if again.cost < sol.cost else sol
     spec, session = apply(base, layout, sol.x)
+    overheads = fit_op_overheads(spec, session, table, measured_s)
+    if overheads:  # once more with the op types' own costs in place, so the kind curves stop absorbing them
+        base = base.model_copy(update={"op_overhead_s": overheads})
+        sol = solve(sol.x)
+        spec, session = apply(base, layout, sol.x)
+        overheads = fit_op_overheads(spec.model_copy(update={"op_overhead_s": {}}), session, table, measured_s)
     params = dict(zip(layout.names(), (float(a) for a in np.exp(sol.x))))
-    return FitResult(spec, session, params, float(sol.cost), -sol.fun)
+    spec = spec.model_copy(update={"op_overhead_s": overheads})
+    params.update({f"op_overhead_s.{k}": v for k, v in spec.op_overhead_s.items()})
+    resid_final = np.log(predict(spec, table, session)) - target
+    return FitResult(spec, session, params, float(np.sum(_soft_l1(resid_final))), -resid_final)
+
+
+def _soft_l1(r: np.ndarray) -> np.ndarray:
+    """scipy's soft_l1 loss at F_SCALE, halved as least_squares reports its cost."""
+    z = (r / F_SCALE) ** 2
+    return 0.5 * F_SCALE ** 2 * 2.0 * (np.sqrt(1.0 + z) - 1.0)
+
+
+def fit_op_overheads(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray) -> dict[str, float]:
+    """Second stage: the fixed cost of each op type in :func:`overhead_ops`, fitted on its small
+    records only, every other parameter held. Small instances are where a fixed cost is
+    identifiable; left in the joint fit, a per-op constant also soaks up the size-dependent
+    misfit of large instances (a 10 us GlobalAveragePool "overhead" once did)."""
+    c = table.columns
+    reps = np.maximum(c["repeat"], 1.0)
+    rest = predict(spec, table, session_s) - spec.dispatch_overhead_s * reps * ~zero_work_rows(table)
+    small = small_rows(table)
+    out = {}
+    for op in overhead_ops(table):
+        m = small & (table.op_type == op)
+
+        def resid(x: np.ndarray, m: np.ndarray = m) -> np.ndarray:
+            return np.log(rest[m] + np.exp(x[0]) * reps[m]) - np.log(measured_s[m])
+
+        x0 = [np.log(max(spec.dispatch_overhead_s, 1e-8))]
+        sol = least_squares(resid, x0, bounds=([np.log(1e-9)], [np.log(1e-4)]), loss=LOSS, f_scale=F_SCALE)
+        out[op] = float(np.exp(sol.x[0]))
+    return out
 
 
 def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray,
-                          threads: np.ndarray, half_time: bool = True) -> tuple[dict[str, float], float, float]:
-    """({kind: Amdahl fraction p}, parallel_half_time_s, cost) from multi-thread records, every
-    other parameter held (``half_time`` False: τ stays at the spec's value)."""
+                          threads: np.ndarray, half_time: bool = True) -> tuple[dict[str, float], dict[str, float], float]:
+    """({kind: Amdahl fraction p}, {kind: parallel half-time τ}, cost) from multi-thread records,
+    every other parameter held (``half_time`` False: τ stays at the spec's, the dict is empty).
+    Convolution keys with at least two multi-thread records get their own p and τ: a narrow
+    convolution ran slower at 2 threads than at 1 where a 64-channel one sped up 1.9×."""
     multi = threads > 1
-    kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind[multi].tolist())))
+    keys = curve_keys(table)
+    convs = tuple(k for k in ("Conv/narrow", "Conv/depthwise", "Conv/grouped") if (multi & (keys == k)).sum() >= 2)
+    kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind[multi].tolist()))) + convs
     groups = [(int(t), threads == t) for t in sorted(set(threads[multi].tolist()))]
     n = len(kinds)
 
     def unpack(x: np.ndarray) -> dict:
-        tau = float(np.exp(x[n])) if half_time else spec.parallel_half_time_s
-        return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])}, "parallel_half_time_s": tau}
+        taus = {k: float(np.exp(v)) for k, v in zip(kinds, x[n:])} if half_time else {}
+        return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])}, "parallel_half_time_kind_s": taus}
 
     def resid(x: np.ndarray) -> np.ndarray:
         upd = unpack(x)
@@ -171,7 +258,8 @@ def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, mea
 
     x0, lo, hi = np.full(n, 0.9), np.full(n, 1e-4), np.ones(n)
     if half_time:
-        x0, lo, hi = np.append(x0, np.log(1e-5)), np.append(lo, np.log(1e-8)), np.append(hi, np.log(1e-2))
+        x0, lo, hi = (np.append(x0, np.full(n, np.log(1e-5))), np.append(lo, np.full(n, np.log(1e-8))),
+                      np.append(hi, np.full(n, np.log(1e-2))))
     sol = least_squares(resid, x0, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE)
     upd = unpack(sol.x)
-    return upd["parallel_fraction"], upd["parallel_half_time_s"], float(sol.cost)
+    return upd["parallel_fraction"], upd["parallel_half_time_kind_s"], float(sol.cost)
