@@ -135,6 +135,10 @@ class CpuSpec(DeviceSpecBase):
         default=False, description="the runtime runs convolutions in a channel-blocked layout (NCHWc) and converts "
                                    "tensors entering and leaving those regions (hwsim/ops/layout.py); ONNX Runtime's "
                                    "CPU provider does on x86")
+    dynamic_shapes: bool = Field(
+        default=False, description="the runtime executes the shape computations (Shape, Gather, Unsqueeze, Concat of "
+                                   "dims) of graphs whose inputs have symbolic dims on every inference, at "
+                                   "zero_work_dispatch_s each (hwsim/ops/shape_ops.py); ONNX Runtime does")
     op_overhead_s: dict[str, NonNeg] = Field(
         default_factory=dict, description="calibrated fixed runtime cost (s) per executed op of one op type, replacing "
                                           "dispatch_overhead_s for it ('Add': a broadcasting binary op checks shapes and "

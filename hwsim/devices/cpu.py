@@ -23,7 +23,8 @@ Per op (one row of a :class:`WorkTable`, vectorised over rows):
   ``op_overhead_s`` replaces it for its op type); ``zero_work_dispatch_s × repeat``
   for an executed op without work (Reshape, Shape, Unsqueeze...: the runtime still calls a kernel;
   default 0, calibrated); rows constant-folded at load time (``folded`` column) cost nothing,
-  as the runtime folds them too (:func:`overhead_s`).
+  as the runtime folds them too (:func:`overhead_s`), except, with ``dynamic_shapes``, the shape
+  computations of a graph with symbolic dims (``runtime_shape``, :mod:`hwsim.ops.shape_ops`).
 * With ``fuse_epilogues``, rows marked ``epilogue`` (:mod:`hwsim.ops.epilogue`) cost no dispatch:
   an activation or bias applied in the producer's kernel (code 2) keeps its pass over the output
   tile; BatchNormalization or a constant Add/Mul after a Conv, folded into its weights (code 1),
@@ -70,6 +71,8 @@ def overhead_s(spec: CpuSpec, table: WorkTable) -> np.ndarray:
     c = table.columns
     reps = np.maximum(c["repeat"], 1.0)
     folded = c["folded"] > 0 if "folded" in c else np.zeros(len(table), dtype=bool)
+    if spec.dynamic_shapes and "runtime_shape" in c:  # folded by hwsim, run by the runtime every inference
+        folded &= c["runtime_shape"] <= 0
     free = np.where(folded | (c["supported"] <= 0), 0.0, spec.zero_work_dispatch_s * reps)
     dispatch = np.full(len(table), spec.dispatch_overhead_s)
     for op, cost in spec.op_overhead_s.items():

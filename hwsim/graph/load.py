@@ -18,7 +18,7 @@ import onnx
 from onnx import TensorProto, numpy_helper, shape_inference
 
 from hwsim.errors import UnsupportedOpError
-from hwsim.graph.bind import batch_dims, bind_inputs
+from hwsim.graph.bind import batch_dims, bind_inputs, symbolic_dims
 from hwsim.graph.fold import MAX_FOLD_ELEMS
 from hwsim.graph.lower import lower_graph
 from hwsim.graph.opnode import OpNode, TensorInfo
@@ -41,6 +41,7 @@ class LoadedModel:
     opsets: Mapping[str, int]
     unsupported: tuple[tuple[str, int], ...]
     notes: tuple[str, ...]
+    symbolic_inputs: bool = False  # the file declared symbolic input dims (bound here)
 
 
 def load_model(
@@ -82,6 +83,7 @@ def load_model(
         inputs=tuple(TensorInfo(n, s, d) for n, (s, d) in bound.items()),
         outputs=tuple(TensorInfo(o.name, env.shapes[o.name], env.dtypes[o.name]) for o in model.graph.output),
         opsets=opsets, unsupported=tuple(unsupported), notes=tuple(notes),
+        symbolic_inputs=bool(symbolic_dims(model.graph)),
     )
 
 

@@ -9,6 +9,7 @@ from hwsim.graph.opnode import OpNode
 from hwsim.ops.epilogue import epilogue_flags
 from hwsim.ops.layout import layout_columns
 from hwsim.ops.registry import lookup
+from hwsim.ops.shape_ops import runtime_shape_flags
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
 
 _FOLDED = OpWork(kind=WorkKind.NONE, notes=("constant-folded at load time",))
@@ -29,7 +30,8 @@ def count_work(model: LoadedModel) -> WorkTable:
     """The WorkTable of ``model``: one row per op, its DAG, and the loader's notes.
 
     The ``epilogue`` column marks ops runtimes fuse into their producer (:mod:`hwsim.ops.epilogue`);
-    ``layout_bytes``/``layout_ops`` the blocked-layout conversions CPU runtimes insert (:mod:`hwsim.ops.layout`).
+    ``layout_bytes``/``layout_ops`` the blocked-layout conversions CPU runtimes insert (:mod:`hwsim.ops.layout`);
+    ``runtime_shape`` the folded shape computations dynamic-shape runtimes still run (:mod:`hwsim.ops.shape_ops`).
     Ops listed as unsupported at load (``on_unsupported="warn"``) get a row of kind NONE with
     ``supported`` = 0, so reports list them as unpriced; they are never priced as free.
     """
@@ -44,4 +46,5 @@ def count_work(model: LoadedModel) -> WorkTable:
                      node.folded))
     table = WorkTable.from_rows(rows, build_dag(model.nodes), model.notes)
     layout_bytes, layout_ops = layout_columns(model.nodes, (t.name for t in model.outputs))
-    return table.with_columns(epilogue=epilogue_flags(model.nodes), layout_bytes=layout_bytes, layout_ops=layout_ops)
+    return table.with_columns(epilogue=epilogue_flags(model.nodes), layout_bytes=layout_bytes, layout_ops=layout_ops,
+                              runtime_shape=runtime_shape_flags(model.nodes, model.symbolic_inputs))
