@@ -32,6 +32,9 @@ from hwsim.ops.work import OpWork, WorkKind, WorkTable
 LOSS, F_SCALE = "soft_l1", 0.1
 #: Ops whose speed differs from their kind's curve (transcendentals, recurrence, integer GEMM,
 #: grouped/depthwise convolution): each gets its own ``op_efficiency`` curve when measured.
+#: Data-movement ops whose bandwidth differs from a streaming op's (strided, indexed): each gets an
+#: ``op_bandwidth_scale`` when measured.
+BW_KEYS = ("Transpose", "Gather", "Concat")
 OP_KEYS = ("Conv/depthwise", "Conv/grouped", "Conv/narrow", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
 
 
@@ -59,11 +62,13 @@ class Layout:
     levels: tuple[str, ...]
     ops: tuple[str, ...] = ()
     zero_work: bool = False  # some record is a chain of zero-work ops: fit zero_work_dispatch_s
+    bw_ops: tuple[str, ...] = ()  # op types with their own op_bandwidth_scale
 
     def names(self) -> list[str]:
         """Dotted parameter names in vector order."""
         out = [f"efficiency.{k}.{f}" for k in self.kinds for f in ("peak_fraction", "half_work_flops")]
         out += [f"op_efficiency.{k}.{f}" for k in self.ops for f in ("peak_fraction", "half_work_flops")]
+        out += [f"op_bandwidth_scale.{k}" for k in self.bw_ops]
         return out + [f"caches.{lv}.bw_bytes_per_s" for lv in self.levels] + ["zero_work_dispatch_s"] * self.zero_work + [
             "dram_effective_bw_bytes_per_s", "dispatch_overhead_s", "session_overhead_s"]
 
@@ -75,7 +80,9 @@ def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
     keys = curve_keys(table)
     ops = tuple(k for k in OP_KEYS if ((keys == k) & (table.columns["flops"] > 0)).sum() >= 2)
     zero = bool((zero_work_rows(table) & (table.columns["repeat"] > 0)).any())
-    return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero)
+    moved = table.columns["bytes_read"] + table.columns["bytes_written"]
+    bw_ops = tuple(k for k in BW_KEYS if ((table.op_type == k) & (moved > 0)).sum() >= 2)
+    return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero, bw_ops)
 
 
 def small_rows(table: WorkTable) -> np.ndarray:
@@ -102,6 +109,10 @@ def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.n
         x0 += [np.log(e.peak_fraction), np.log(max(e.half_work_flops, 1e3))]
         lo += [np.log(1e-4), np.log(1.0)]
         hi += [0.0, np.log(1e12)]
+    for k in layout.bw_ops:
+        x0.append(np.log(spec.op_bandwidth_scale.get(k, 1.0)))
+        lo.append(np.log(0.02))
+        hi.append(np.log(20.0))
     for c in spec.caches:
         x0.append(np.log(c.bw_bytes_per_s))
         lo.append(np.log(1e8))
@@ -139,12 +150,15 @@ def apply(spec: CpuSpec, layout: Layout, x: np.ndarray) -> tuple[CpuSpec, float]
         target = eff if i < len(layout.kinds) else ops
         target[k] = Efficiency.model_construct(peak_fraction=float(min(v[2 * i], 1.0)), half_work_flops=float(v[2 * i + 1]))
     j = 2 * (len(layout.kinds) + len(layout.ops))
+    scales = {**spec.op_bandwidth_scale, **{k: float(v[j + i]) for i, k in enumerate(layout.bw_ops)}}
+    j += len(layout.bw_ops)
     caches = [CacheLevel.model_construct(name=c.name, bytes=c.bytes, bw_bytes_per_s=float(v[j + i]))
               for i, c in enumerate(spec.caches)]
     dram, dispatch, session = (float(a) for a in v[-3:])
     zero = float(v[-4]) if layout.zero_work else spec.zero_work_dispatch_s
     mem_bw = max(spec.mem_bw_bytes_per_s, dram)
-    out = spec.model_copy(update={"efficiency": eff, "op_efficiency": ops, "caches": caches, "dispatch_overhead_s": dispatch,
+    out = spec.model_copy(update={"efficiency": eff, "op_efficiency": ops, "op_bandwidth_scale": scales, "caches": caches,
+                                  "dispatch_overhead_s": dispatch,
                                   "zero_work_dispatch_s": zero, "mem_bw_bytes_per_s": mem_bw,
                                   "mem_efficiency": min(dram / mem_bw, 1.0)})
     return out, session

@@ -101,7 +101,7 @@ def spec_document(spec: CpuSpec, block: CalibrationBlock, name: str = "cpu-local
     data = spec.model_copy(update={"name": name, "calibration": block}).model_dump(mode="json", exclude_none=True)
     data["description"] = f"this machine ({block.source.cpu_model}), calibrated {block.source.date[:10]} with {block.source.runtime}"
     cite = f"fitted by hwsim calibrate on {block.source.measurement_file} (sha256 {block.source.measurement_sha256[:12]})"
-    fitted = ("efficiency", "op_efficiency", "op_overhead_s", "caches", "mem_bw_bytes_per_s", "mem_efficiency", "dispatch_overhead_s",
+    fitted = ("efficiency", "op_efficiency", "op_overhead_s", "op_bandwidth_scale", "caches", "mem_bw_bytes_per_s", "mem_efficiency", "dispatch_overhead_s",
               "zero_work_dispatch_s", "parallel_fraction", "parallel_half_time_s", "parallel_half_time_kind_s", "threads",
               "calibration")
     probed = {k: "probed from this machine at calibration time (hwsim/devices/host.py)"

@@ -139,6 +139,11 @@ class CpuSpec(DeviceSpecBase):
         default=False, description="the runtime executes the shape computations (Shape, Gather, Unsqueeze, Concat of "
                                    "dims) of graphs whose inputs have symbolic dims on every inference, at "
                                    "zero_work_dispatch_s each (hwsim/ops/shape_ops.py); ONNX Runtime does")
+    op_bandwidth_scale: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="calibrated multiplier on the bandwidth one op type achieves: below 1 for "
+                                          "strided access (a Transpose moving 4 MB ran at 11 GB/s where a Relu streams "
+                                          "80), above 1 where hwsim counts bytes the kernel skips (Gather reads only the "
+                                          "indexed rows); empty: every op at its level's bandwidth")
     op_overhead_s: dict[str, NonNeg] = Field(
         default_factory=dict, description="calibrated fixed runtime cost (s) per executed op of one op type, replacing "
                                           "dispatch_overhead_s for it ('Add': a broadcasting binary op checks shapes and "

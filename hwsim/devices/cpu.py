@@ -14,7 +14,8 @@ Per op (one row of a :class:`WorkTable`, vectorised over rows):
   replaces it: :func:`op_efficiency`).
 * ``memory_s = bytes / bw``: the op's working set ``(bytes_read + bytes_written) / repeat`` picks the
   smallest cache level that holds it (its aggregate bandwidth), else DRAM at
-  ``mem_bw_bytes_per_s × mem_efficiency``. Activations are assumed resident in that level
+  ``mem_bw_bytes_per_s × mem_efficiency`` (divided by a calibrated ``op_bandwidth_scale`` for
+  its op type: strided Transposes, Gathers). Activations are assumed resident in that level
   (produced by the previous op); weights too, unless the model's weights (sum of
   ``const_bytes``) exceed the largest cache: then each op's weight bytes stream from DRAM
   every inference (:func:`streamed_weight_bytes`: a GEMV over a 4 MB weight matrix runs at
@@ -243,6 +244,8 @@ def roof_parts(spec: CpuSpec, table: WorkTable, share: np.ndarray) -> tuple[np.n
     streamed = np.where(from_dram, 0.0, streamed_weight_bytes(spec, table))
     dram_bw = spec.mem_bw_bytes_per_s * spec.mem_efficiency
     memory = (moved - streamed) / bw + streamed / dram_bw
+    for op, scale in spec.op_bandwidth_scale.items():
+        memory = np.where(table.op_type == op, memory / scale, memory)
     return peak, compute, memory, np.where(from_dram, moved, streamed)
 
 

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import hwsim
-from hwsim.ops.epilogue import FOLDED_INTO_WEIGHTS
 from hwsim.devices import get_device, library_index
 from hwsim.devices.base import Bound
 from hwsim.devices.library import library_spec
+from hwsim.ops.epilogue import FOLDED_INTO_WEIGHTS
 
 DEVICES = sorted(library_index())
 MODELS = ("zoo:mlp", "zoo:lenet5", "zoo:bert-base?seq=16", "zoo:mobilenetv2")
