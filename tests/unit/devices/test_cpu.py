@@ -181,3 +181,14 @@ def test_probed_dtype_speedup_from_cpu_flags(flags, int8, bf16):
     got = dtype_speedup(flags)
     assert got["fp32"] == 1.0 and got["fp64"] == 0.5 and got["int8"] == int8
     assert got.get("bf16") == bf16
+
+
+def test_op_bandwidth_scale_divides_one_op_types_memory_time():
+    spec = load_device_spec("xeon-8380")
+    move = OpWork(kind=WorkKind.DATA_MOVEMENT, bytes_read=4e6, bytes_written=4e6)
+    rows = [("t", "Transpose", "", (), 1.0, move, 1), ("c", "Identity", "", (), 1.0, move, 1)]
+    t = WorkTable.from_rows(rows, nx.DiGraph())
+    plain = make_device(spec).price(t)
+    scaled = make_device(spec.model_copy(update={"op_bandwidth_scale": {"Transpose": 0.2}})).price(t)
+    assert scaled.memory_s[0] == pytest.approx(plain.memory_s[0] / 0.2)  # strided: a fifth of the bandwidth
+    assert scaled.memory_s[1] == pytest.approx(plain.memory_s[1])
