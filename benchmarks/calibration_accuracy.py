@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hwsim.calibrate.report import kind_residuals, write_report
+from hwsim.calibrate.report import measured_residuals, write_report
 from hwsim.calibrate.run import run_calibration
 from hwsim.calibrate.validate import default_cases, summary, validate
 from hwsim.devices.library import load_device_spec
@@ -58,12 +58,7 @@ def main() -> None:
         print(f"threads={t}: {summary(part)}\n")
         rows += part
     if args.report:
-        import json
-
-        doc = json.loads(path.with_name(path.stem + ".measurements.json").read_text()) if not args.device else {"records": []}
-        res = kind_residuals([r for r in doc["records"] if r["threads"] == 1], spec, spec.calibration.session_overhead_s) if doc["records"] else {}
-        print(write_report(rows, res, args.report))
-
+        print(write_report(rows, measured_residuals(path, spec), args.report))
 
 if __name__ == "__main__":
     main()

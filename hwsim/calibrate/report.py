@@ -85,3 +85,32 @@ def kind_residuals(records: list[dict], spec, session_s: float, stat: str = "p10
     table = records_table(records)
     r = np.log([rec[stat] for rec in records]) - np.log(predict(spec, table, session_s))
     return {WorkKind(k).label: r[table.kind == k] for k in sorted(set(table.kind.tolist()))}
+
+
+def validation_report(device_yaml: str | os.PathLike, out_dir: str | os.PathLike, quick: bool = False,
+                      threads: tuple[int, ...] = (1, 2), runs: int = 10, rounds: int = 3,
+                      cases: list | None = None) -> tuple[list[dict], tuple[Path, Path]]:
+    """Measure the held-out models (:func:`hwsim.calibrate.validate.default_cases`, or ``cases``) at
+    each thread count, compare with the calibrated ``device_yaml``, and write the report into
+    ``out_dir`` (residuals by kind from the measurements file beside the YAML, when present).
+    Returns the rows and the (PNG, HTML) paths."""
+    from hwsim.calibrate.validate import default_cases, validate
+    from hwsim.devices.library import load_device_spec
+
+    spec = load_device_spec(str(device_yaml))
+    rows = [row for t in threads for row in validate(spec, cases or default_cases(quick), t, runs=runs, rounds=rounds)]
+    return rows, write_report(rows, measured_residuals(device_yaml, spec), out_dir)
+
+
+def measured_residuals(device_yaml: str | os.PathLike, spec) -> dict[str, np.ndarray]:
+    """:func:`kind_residuals` of the one-thread records in the measurements file written beside a
+    calibrated YAML (``<stem>.measurements.json``); empty when there is none."""
+    import json
+
+    path = Path(device_yaml)
+    meas = path.with_name(path.stem + ".measurements.json")
+    if not meas.is_file():
+        return {}
+    records = [r for r in json.loads(meas.read_text())["records"] if r["threads"] == 1]
+    session = spec.calibration.session_overhead_s if spec.calibration else 0.0
+    return kind_residuals(records, spec, session) if records else {}

@@ -108,6 +108,8 @@ def _args_calibrate(sub) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing calibration")
     p.add_argument("--from", dest="from_csv", default=None, metavar="FILE.csv", help="fit from measured runs in a CSV")
     p.add_argument("--device", default=None, help="base device for --from (library name or YAML)")
+    p.add_argument("--report", default=None, metavar="DIR",
+                   help="then measure the held-out models and write validation.png/.html into DIR (adds 2-6 min)")
 
 
 def _args_run(sub) -> None:

@@ -271,6 +271,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         path = cal.run_calibration(quick=args.quick, threads=tuple(args.threads or (1, 2)), out=out,
                                    force=args.force, progress=_calibration_progress())
     sys.stdout.write(f"calibrated device written to {path}\n")
+    if args.report:
+        from hwsim.calibrate.report import validation_report
+        from hwsim.calibrate.validate import summary
+
+        rows, (png, page) = validation_report(path, args.report, quick=args.quick, threads=tuple(args.threads or (1, 2)))
+        for t in sorted({r["threads"] for r in rows}):
+            s = summary([r for r in rows if r["threads"] == t])
+            sys.stdout.write(f"held-out models, {t} thread(s): {s['within_15pct']:.0%} within ±15 %, "
+                             f"median |error| {s['median_abs_error']:.1%} (n={s['n']})\n")
+        sys.stdout.write(f"validation report: {page} ({png.name})\n")
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from onnx import numpy_helper
 
@@ -48,3 +50,22 @@ def test_best_of_keeps_the_fastest_pass():
     best = best_of(tries)
     assert best["p10_s"] == 1.0 and best["median_s"] == 1.2
     assert best["tries"] == 3 and best["spread"] == 2.0
+
+
+def test_validation_report_measures_predicts_and_writes(tmp_path):
+    """One held-out graph, one round: the row's error is predicted / measured - 1, and both files
+    name the model. cpu-generic is uncalibrated: no band, no residuals by kind."""
+    pytest.importorskip("onnxruntime")
+    import math
+
+    from hwsim.calibrate.report import validation_report
+    from hwsim.calibrate.validate import EXPORTED, Case
+
+    case = Case("torch_cnn_bn", str(EXPORTED / "torch_cnn_bn_dynbatch.onnx"), {"batch": 2})
+    yaml = Path(__file__).resolve().parents[3] / "devices" / "cpu" / "cpu-generic.yaml"
+    rows, (png, page) = validation_report(yaml, tmp_path, threads=(1,), runs=3, rounds=2, cases=[case])
+    (row,) = rows
+    assert row["measured_s"] > 0 and row["predicted_s"] > 0
+    assert row["error"] == pytest.approx(row["predicted_s"] / row["measured_s"] - 1)
+    assert row["spread"] >= 1.0 and math.isnan(row["band_lo_s"])
+    assert png.stat().st_size > 1000 and "torch_cnn_bn" in page.read_text()
