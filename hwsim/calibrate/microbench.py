@@ -173,7 +173,7 @@ def run_microbenchmarks(quick: bool, threads: Iterable[int],
     """Time every signature of the grid at every thread count, ``passes`` times over the whole
     grid; one record per (sig, threads): the pass with the lowest p10 (:func:`best_of`).
 
-    Passes, not repeats: this VM's speed drifts for tens of seconds at a time (a 26 µs graph
+    Passes, not repeats: this VM's speed drifts for seconds to minutes at a time (a 26 µs graph
     measured 26–56 µs over minutes, with no other process running), so tries of one benchmark
     are spread across the whole run and the fastest is kept, as for models (validate.py)."""
     require_onnxruntime()

@@ -78,7 +78,7 @@ def validate(spec: CpuSpec, cases: list[Case], threads: int, runs: int = 10, war
 
     Every case is measured in ``rounds`` round-robin passes over all cases (each a fresh
     session) and the round with the lowest ``stat`` is kept (:func:`best_of`): on a shared VM
-    whose speed drifts for tens of seconds, tries spread over minutes estimate the undisturbed
+    whose speed drifts for seconds to minutes, tries spread over the run estimate the undisturbed
     time, as the microbenchmarks do. Row: ``model, threads, measured_s`` (that ``stat``),
     ``median_s, spread`` (worst / best round), ``predicted_s, band_lo_s, band_hi_s, error``
     with ``error = predicted / measured - 1``. A model that fails to load or run gets ``error``
