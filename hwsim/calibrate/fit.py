@@ -184,39 +184,49 @@ def fit_one_thread(base: CpuSpec, table: WorkTable, measured_s: np.ndarray, rest
                    start: dict[str, float] | None = None) -> FitResult:
     """Fit efficiency curves, bandwidths, dispatch and session overhead at ``threads = 1``
     (``restarts`` rounds of :func:`slow_restarts` after the first solve; ``start``: parameter
-    values by name to start from instead of the base spec's, e.g. a previous fit's)."""
+    values by name to start from instead of the base spec's, e.g. a previous fit's), then the
+    per-op-type fixed costs (:func:`fit_op_overheads`) and, with those in place, once more."""
     base = base.model_copy(update={"threads": 1, "parallel_fraction": {}})
     layout = layout_for(base, table)
     x0, lo, hi = initial(base, layout)
     if start:
         given = np.array([np.log(start.get(n, np.exp(v))) for n, v in zip(layout.names(), x0)])
         x0 = np.clip(given, lo + 1e-6, hi - 1e-6)
-    target = np.log(measured_s)
-
-    def resid(x: np.ndarray) -> np.ndarray:
-        spec, session = apply(base, layout, x)
-        return np.log(predict(spec, table, session)) - target
-
-    def solve(x: np.ndarray):
-        return least_squares(resid, x, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE, x_scale=1.0, max_nfev=400)
-
-    sol = solve(x0)
-    for _ in range(restarts):
-        for y in slow_restarts(layout, sol.x, lo, hi):
-            again = solve(y)
-            sol = again if again.cost < sol.cost else sol
-    spec, session = apply(base, layout, sol.x)
+    solve = _solver(layout, table, np.log(measured_s), lo, hi)
+    x = solve(base, x0, restarts)
+    spec, session = apply(base, layout, x)
     overheads = fit_op_overheads(spec, session, table, measured_s)
     if overheads:  # once more with the op types' own costs in place, so the kind curves stop absorbing them
-        base = base.model_copy(update={"op_overhead_s": overheads})
-        sol = solve(sol.x)
-        spec, session = apply(base, layout, sol.x)
-        overheads = fit_op_overheads(spec.model_copy(update={"op_overhead_s": {}}), session, table, measured_s)
-    params = dict(zip(layout.names(), (float(a) for a in np.exp(sol.x))))
+        x = solve(base.model_copy(update={"op_overhead_s": overheads}), x, 0)
+        spec, session = apply(base, layout, x)
+        overheads = fit_op_overheads(spec, session, table, measured_s)
     spec = spec.model_copy(update={"op_overhead_s": overheads})
-    params.update({f"op_overhead_s.{k}": v for k, v in spec.op_overhead_s.items()})
-    resid_final = np.log(predict(spec, table, session)) - target
-    return FitResult(spec, session, params, float(np.sum(_soft_l1(resid_final))), -resid_final)
+    params = dict(zip(layout.names(), (float(a) for a in np.exp(x))))
+    params.update({f"op_overhead_s.{k}": v for k, v in overheads.items()})
+    resid = np.log(predict(spec, table, session)) - np.log(measured_s)
+    return FitResult(spec, session, params, float(np.sum(_soft_l1(resid))), -resid)
+
+
+def _solver(layout: Layout, table: WorkTable, target: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """``solve(base, x0, restarts) -> x``: least squares on ln latency from ``x0``, then
+    ``restarts`` rounds of :func:`slow_restarts`, each kept only when it lowers the cost."""
+
+    def solve(base: CpuSpec, x0: np.ndarray, restarts: int) -> np.ndarray:
+        def resid(x: np.ndarray) -> np.ndarray:
+            spec, session = apply(base, layout, x)
+            return np.log(predict(spec, table, session)) - target
+
+        def run(x: np.ndarray):
+            return least_squares(resid, x, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE, x_scale=1.0, max_nfev=400)
+
+        sol = run(x0)
+        for _ in range(restarts):
+            for y in slow_restarts(layout, sol.x, lo, hi):
+                again = run(y)
+                sol = again if again.cost < sol.cost else sol
+        return sol.x
+
+    return solve
 
 
 def _soft_l1(r: np.ndarray) -> np.ndarray:
