@@ -43,6 +43,8 @@ shared with :mod:`hwsim.devices.gpu`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from hwsim.config.devices import CpuSpec, DeviceSpecBase
@@ -136,23 +138,26 @@ def cpu_peaks_flops_per_s(spec: CpuSpec) -> dict[str, float]:
 
 def core_share(spec: CpuSpec, table: WorkTable) -> np.ndarray:
     """Per row: effective_cores(kind) / cores (Amdahl at ``spec.threads``); 1 for an uncalibrated spec."""
-    share = np.ones(len(table))
     if spec.threads is None and not spec.parallel_fraction:
-        return share
+        return np.ones(len(table))
+    keys = {WorkKind(k).label for k in set(table.kind.tolist())} | set(spec.parallel_fraction)
+    return keyed_rows(table, {k: spec.effective_cores(k) / spec.cores for k in keys}, 1.0)
+
+
+def keyed_rows(table: WorkTable, values: Mapping[str, float], default: float) -> np.ndarray:
+    """Per row: ``values`` of its work kind's label, overridden by its convolution key
+    (``Conv/narrow``, :func:`curve_keys`) where ``values`` has one; ``default`` elsewhere."""
+    out = np.full(len(table), float(default))
     for k in set(table.kind.tolist()):
-        share[table.kind == k] = spec.effective_cores(WorkKind(k).label) / spec.cores
-    for key, mask in conv_key_rows(spec.parallel_fraction, table):
-        share[mask] = spec.effective_cores(key) / spec.cores
-    return share
-
-
-def conv_key_rows(per_key: dict, table: WorkTable) -> list[tuple[str, np.ndarray]]:
-    """(key, row mask) for the convolution keys (``Conv/narrow``...) among ``per_key``'s keys."""
-    keys = [k for k in per_key if k.startswith("Conv/")]
-    if not keys:
-        return []
-    rows = curve_keys(table)
-    return [(k, rows == k) for k in keys]
+        label = WorkKind(k).label
+        if label in values:
+            out[table.kind == k] = values[label]
+    conv_keys = [k for k in values if k.startswith("Conv/")]
+    if conv_keys:
+        rows = curve_keys(table)
+        for key in conv_keys:
+            out[rows == key] = values[key]
+    return out
 
 
 #: Output channels below which a convolution misses MLAS's NCHWc kernels (block of 8 floats on
@@ -268,12 +273,7 @@ def thread_share(spec: CpuSpec, table: WorkTable) -> np.ndarray:
     by ``repeat``): short ops barely parallelise (the runtime's fork/join costs as much as it
     saves; ONNX Runtime runs tiny kernels on one thread)."""
     share = core_share(spec, table)
-    tau = np.full(len(table), spec.parallel_half_time_s)
-    for kind, value in spec.parallel_half_time_kind_s.items():
-        if not kind.startswith("Conv/"):
-            tau[table.kind == int(WorkKind[kind.upper()])] = value
-    for key, mask in conv_key_rows(spec.parallel_half_time_kind_s, table):
-        tau[mask] = spec.parallel_half_time_kind_s[key]
+    tau = keyed_rows(table, spec.parallel_half_time_kind_s, spec.parallel_half_time_s)
     if not (tau > 0).any() or (spec.threads or spec.cores) <= 1:
         return share
     one = np.full(len(table), 1.0 / spec.cores)

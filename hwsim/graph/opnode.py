@@ -88,6 +88,11 @@ class OpNode:
         return tuple(t for t in self.inputs if t is not None)
 
     @property
+    def live_inputs(self) -> tuple[TensorInfo, ...]:
+        """Given inputs whose value changes per inference (activations, not load-time constants)."""
+        return tuple(t for t in self.inputs if t is not None and not t.const)
+
+    @property
     def qualified_type(self) -> str:
         """``op_type`` with its domain, e.g. ``com.microsoft::Gelu`` (plain for the default domain)."""
         return self.op_type if self.domain in ("", "ai.onnx") else f"{self.domain}::{self.op_type}"

@@ -55,14 +55,13 @@ def epilogue_flags(nodes: Sequence[OpNode]) -> list[float]:
     readers: dict[str, int] = {}
     for node in nodes:
         if not node.folded:
-            for t in node.inputs:
-                if t is not None and not t.const:
-                    readers[t.name] = readers.get(t.name, 0) + 1
+            for t in node.live_inputs:
+                readers[t.name] = readers.get(t.name, 0) + 1
     host: list[str] = []
     flags: list[float] = []
     for i, node in enumerate(nodes):
         kind = node.op_type if node.domain in ("", "ai.onnx") else ""
-        live = [t for t in node.inputs if t is not None and not t.const]
+        live = node.live_inputs
         code, after = 0.0, kind
         if not node.folded and len(live) == 1 and live[0].name in producer and readers.get(live[0].name, 0) == 1:
             code, fused_host = fusion(kind, host[producer[live[0].name]], node)

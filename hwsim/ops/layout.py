@@ -9,13 +9,13 @@ the whole tensor. ShuffleNet's channel shuffle (Reshape-Transpose-Reshape betwee
 makes ORT insert 37 of them; ResNet-18 needs one, before Flatten.
 
 Rules (approximate, matched against the optimised graphs ORT 1.23 writes for the validation
-models: ResNet-18 1 conversion, MobileNetV2 1, ShuffleNet 37 against 33 here): a Conv whose
+models: ResNet-18 1 conversion (ORT 1), MobileNetV2 1 (1), ShuffleNet 35 (37), Inception 5 (5)): a Conv whose
 output channels per group are a multiple of :data:`ALIGN` runs blocked (channels padded to the
 block); its input is converted unless already blocked or it has fewer than
 :data:`BLOCK_CHANNELS` channels (ORT's NCHW-input convolution). The ops in :data:`KEEPS` stay
 blocked when all their activation inputs are blocked; pooling over whole blocks of
-:data:`BLOCK_CHANNELS` channels runs blocked whatever its input, like a convolution. Any other op reading a blocked tensor gets it converted back (once per
-tensor). Columns: ``layout_bytes`` (bytes of tensors the row's op needs converted, read once
+:data:`BLOCK_CHANNELS` channels runs blocked whatever its input, like a convolution. Any other
+op reading a blocked tensor gets it converted back (once per tensor). Columns: ``layout_bytes`` (bytes of tensors the row's op needs converted, read once
 and written once) and ``layout_ops`` (conversions), charged by device models whose spec sets
 ``CpuSpec.blocked_layout``.
 """
@@ -53,7 +53,7 @@ def layout_columns(nodes: Sequence[OpNode], graph_outputs: Iterable[str] = ()) -
     nbytes, nops = [], []
     outputs = set(graph_outputs)
     for node in nodes:
-        live = [t for t in node.inputs if t is not None and not t.const] if not node.folded else []
+        live = list(node.live_inputs) if not node.folded else []
         moved: list[TensorInfo] = []
         if node.domain in ("", "ai.onnx") and _enters(node, live):
             x = live[0]

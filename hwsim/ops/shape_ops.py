@@ -10,8 +10,8 @@ Gather 6, Unsqueeze 8, Concat 4), each a kernel call of about 0.2–0.5 µs on t
 :func:`runtime_shape_flags` marks them (the ``runtime_shape`` column): folded nodes that read
 ``Shape``/``Size`` of a non-constant tensor, directly or through other such nodes, in a model
 whose file declared symbolic input dims; a repeat of an earlier such computation (same op,
-inputs and attributes) is merged, as ORT's common-subexpression elimination does. CPU models whose spec sets ``dynamic_shapes`` charge
-each one ``zero_work_dispatch_s``.
+inputs and attributes) is merged, as ORT's common-subexpression elimination does. CPU models
+whose spec sets ``dynamic_shapes`` charge each one ``zero_work_dispatch_s``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def runtime_shape_flags(nodes: Sequence[OpNode], symbolic_inputs: bool) -> list[
     seen: dict[tuple, tuple[str, ...]] = {}
     flags = []
     for node in nodes:
-        ins = [t for t in node.inputs if t is not None]
+        ins = node.present_inputs
         reads_shape = node.op_type in SHAPE_READERS and bool(ins) and not ins[0].const
         runs = node.folded and (reads_shape or any(t.name in derived for t in ins))
         if runs:  # a repeat of an earlier computation (same op, inputs, attributes) is merged, as ORT's CSE does
