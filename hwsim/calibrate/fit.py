@@ -5,7 +5,8 @@ Model (exactly :class:`hwsim.devices.cpu.CpuModel`, plus one per-inference term)
 (a chain of n zero-work ops: ``n · zero_work_dispatch_s + session_s``)
 with ``eff_kind(w) = peak_fraction · w / (w + half_work_flops)``. Parameters, all fitted as
 logarithms: per work kind with arithmetic (``peak_fraction``, ``half_work_flops``),
-``dispatch_overhead_s``, ``zero_work_dispatch_s`` (when zero-work chains were measured), every cache level's ``bw_bytes_per_s``, the effective DRAM bandwidth
+``dispatch_overhead_s``, ``zero_work_dispatch_s`` (when zero-work chains were measured), ``copy_chunk_s``
+(when transposes copying strided runs were measured), every cache level's ``bw_bytes_per_s``, the effective DRAM bandwidth
 (→ ``mem_efficiency``), and ``session_s`` (the cost of one ``session.run`` around a
 single-op benchmark, added once per measured graph). Residuals ``ln t_pred − ln t_meas``
 with a soft-L1 loss (f_scale 0.1: a robust fit, outliers beyond ~10 % count linearly).
@@ -19,6 +20,7 @@ Source: scipy.optimize.least_squares (trust-region reflective, bounded).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -50,7 +52,7 @@ def records_table(records: list[dict]) -> WorkTable:
                       gemm=gemm if any(gemm) else None, dtype=w.get("dtype", "fp32"))
         rows.append((f"{rec.get('signature', 'op')}#{i}", w.get("op_type", "?"), "", (), w.get("repeat", 1.0), work, 1))
     table = WorkTable.from_rows(rows, nx.DiGraph())
-    layout = {k: [float(r["work"].get(k, 0.0)) for r in records] for k in ("layout_bytes", "layout_ops")}
+    layout = {k: [float(r["work"].get(k, 0.0)) for r in records] for k in ("layout_bytes", "layout_ops", "copy_chunks")}
     return table.with_columns(resident_weight_bytes=table.columns["const_bytes"], **layout)  # each record is its own graph
 
 
@@ -63,13 +65,15 @@ class Layout:
     ops: tuple[str, ...] = ()
     zero_work: bool = False  # some record is a chain of zero-work ops: fit zero_work_dispatch_s
     bw_ops: tuple[str, ...] = ()  # op types with their own op_bandwidth_scale
+    chunks: bool = False  # records copy strided runs: fit copy_chunk_s
 
     def names(self) -> list[str]:
         """Dotted parameter names in vector order."""
         out = [f"efficiency.{k}.{f}" for k in self.kinds for f in ("peak_fraction", "half_work_flops")]
         out += [f"op_efficiency.{k}.{f}" for k in self.ops for f in ("peak_fraction", "half_work_flops")]
         out += [f"op_bandwidth_scale.{k}" for k in self.bw_ops]
-        return out + [f"caches.{lv}.bw_bytes_per_s" for lv in self.levels] + ["zero_work_dispatch_s"] * self.zero_work + [
+        out += [f"caches.{lv}.bw_bytes_per_s" for lv in self.levels] + ["copy_chunk_s"] * self.chunks
+        return out + ["zero_work_dispatch_s"] * self.zero_work + [
             "dram_effective_bw_bytes_per_s", "dispatch_overhead_s", "session_overhead_s"]
 
 
@@ -81,8 +85,10 @@ def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
     ops = tuple(k for k in OP_KEYS if ((keys == k) & (table.columns["flops"] > 0)).sum() >= 2)
     zero = bool((zero_work_rows(table) & (table.columns["repeat"] > 0)).any())
     moved = table.columns["bytes_read"] + table.columns["bytes_written"]
-    bw_ops = tuple(k for k in BW_KEYS if ((table.op_type == k) & (moved > 0)).sum() >= 2)
-    return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero, bw_ops)
+    whole = table.columns["copy_chunks"] <= 0 if "copy_chunks" in table.columns else moved >= 0  # copied in runs: no scale
+    bw_ops = tuple(k for k in BW_KEYS if ((table.op_type == k) & (moved > 0) & whole).sum() >= 2)
+    chunks = int((table.columns["copy_chunks"] > 0).sum()) >= 2 if "copy_chunks" in table.columns else False
+    return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero, bw_ops, chunks)
 
 
 def small_rows(table: WorkTable) -> np.ndarray:
@@ -117,6 +123,10 @@ def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.n
         x0.append(np.log(c.bw_bytes_per_s))
         lo.append(np.log(1e8))
         hi.append(np.log(1e14))
+    if layout.chunks:
+        x0.append(np.log(max(spec.copy_chunk_s, 1e-8)))
+        lo.append(np.log(1e-11))
+        hi.append(np.log(1e-5))
     if layout.zero_work:
         x0.append(np.log(max(spec.zero_work_dispatch_s, 1e-6)))
         lo.append(np.log(1e-9))
@@ -154,12 +164,14 @@ def apply(spec: CpuSpec, layout: Layout, x: np.ndarray) -> tuple[CpuSpec, float]
     j += len(layout.bw_ops)
     caches = [CacheLevel.model_construct(name=c.name, bytes=c.bytes, bw_bytes_per_s=float(v[j + i]))
               for i, c in enumerate(spec.caches)]
+    j += len(spec.caches)
+    chunk = float(v[j]) if layout.chunks else spec.copy_chunk_s
     dram, dispatch, session = (float(a) for a in v[-3:])
     zero = float(v[-4]) if layout.zero_work else spec.zero_work_dispatch_s
     mem_bw = max(spec.mem_bw_bytes_per_s, dram)
     out = spec.model_copy(update={"efficiency": eff, "op_efficiency": ops, "op_bandwidth_scale": scales, "caches": caches,
                                   "dispatch_overhead_s": dispatch,
-                                  "zero_work_dispatch_s": zero, "mem_bw_bytes_per_s": mem_bw,
+                                  "zero_work_dispatch_s": zero, "copy_chunk_s": chunk, "mem_bw_bytes_per_s": mem_bw,
                                   "mem_efficiency": min(dram / mem_bw, 1.0)})
     return out, session
 
@@ -257,12 +269,22 @@ def fit_op_overheads(spec: CpuSpec, session_s: float, table: WorkTable, measured
     return out
 
 
+class ParallelFit(NamedTuple):
+    """Thread-scaling parameters fitted on multi-thread records (:func:`fit_parallel_fraction`)."""
+
+    parallel_fraction: dict[str, float]  # Amdahl p per kind or convolution key
+    half_times: dict[str, float]  # parallel half-time τ per kind or convolution key
+    sync_s: float  # parallel_sync_s: fork/join per op spread over threads
+    cost: float
+
+
 def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray,
-                          threads: np.ndarray, half_time: bool = True) -> tuple[dict[str, float], dict[str, float], float]:
-    """({kind: Amdahl fraction p}, {kind: parallel half-time τ}, cost) from multi-thread records,
-    every other parameter held (``half_time`` False: τ stays at the spec's, the dict is empty).
-    Convolution keys with at least two multi-thread records get their own p and τ: a narrow
-    convolution ran slower at 2 threads than at 1 where a 64-channel one sped up 1.9×."""
+                          threads: np.ndarray, half_time: bool = True) -> ParallelFit:
+    """Amdahl fractions p, parallel half-times τ and the fork/join cost ``parallel_sync_s`` from
+    multi-thread records, every other parameter held (``half_time`` False: τ and the sync cost
+    stay at the spec's; ``half_times`` is empty). Convolution keys with at least two multi-thread
+    records get their own p and τ: a narrow convolution ran slower at 2 threads than at 1 where a
+    64-channel one sped up 1.9×."""
     multi = threads > 1
     keys = curve_keys(table)
     convs = tuple(k for k in ("Conv/narrow", "Conv/depthwise", "Conv/grouped") if (multi & (keys == k)).sum() >= 2)
@@ -271,8 +293,11 @@ def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, mea
     n = len(kinds)
 
     def unpack(x: np.ndarray) -> dict:
-        taus = {k: float(np.exp(v)) for k, v in zip(kinds, x[n:])} if half_time else {}
-        return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])}, "parallel_half_time_kind_s": taus}
+        if not half_time:
+            return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])}}
+        return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])},
+                "parallel_half_time_kind_s": {k: float(np.exp(v)) for k, v in zip(kinds, x[n:2 * n])},
+                "parallel_sync_s": float(np.exp(x[2 * n]))}
 
     def resid(x: np.ndarray) -> np.ndarray:
         upd = unpack(x)
@@ -282,8 +307,10 @@ def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, mea
 
     x0, lo, hi = np.full(n, 0.9), np.full(n, 1e-4), np.ones(n)
     if half_time:
-        x0, lo, hi = (np.append(x0, np.full(n, np.log(1e-5))), np.append(lo, np.full(n, np.log(1e-8))),
-                      np.append(hi, np.full(n, np.log(1e-2))))
+        x0 = np.concatenate([x0, np.full(n, np.log(1e-5)), [np.log(1e-7)]])
+        lo = np.concatenate([lo, np.full(n, np.log(1e-8)), [np.log(1e-10)]])
+        hi = np.concatenate([hi, np.full(n, np.log(1e-2)), [np.log(1e-4)]])
     sol = least_squares(resid, x0, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE)
     upd = unpack(sol.x)
-    return upd["parallel_fraction"], upd["parallel_half_time_kind_s"], float(sol.cost)
+    return ParallelFit(upd["parallel_fraction"], upd.get("parallel_half_time_kind_s", {}),
+                       upd.get("parallel_sync_s", spec.parallel_sync_s), float(sol.cost))

@@ -66,6 +66,9 @@ def _memory_bound(elems: Iterable[int], rows: Iterable[tuple[int, int]]) -> list
         chain = op in ("Softmax", "LayerNormalization")
         out.append(_chained(op, {"r": r, "c": c}, 8.0 * r * c) if chain else make_signature(op, {"r": r, "c": c}))
     out.append(make_signature("Transpose", {"a": 2, "b": 16, "c": 64}))  # attention-head sized
+    out += [make_signature("Transpose", {"a": a, "b": b, "c": c, "d": d})  # head splits: runs of d elements
+            for a, b, c, d in ((2, 16, 4, 16), (2, 32, 8, 32), (1, 64, 12, 64), (1, 256, 12, 64))]
+    out += [make_signature("Concat", {"r": r, "c": c}) for r, c in ((1, 4), (2, 16))]  # shape-vector sized
     for r, c in rows:
         out.append(make_signature("Transpose", {"a": max(1, r // 64), "b": 64, "c": c}))
         out.append(make_signature("Gather", {"v": 4 * r, "d": c, "i": r}))
@@ -142,7 +145,7 @@ def work_record(sig: str) -> dict:
     # a chain of n identical ops is one row repeated n times (CpuModel: w per repeat, n dispatches)
     out.update({k: float(c[k][busy].sum()) for k in ("flops", "macs", "bytes_read", "bytes_written", "const_bytes")})
     out["repeat"] = float(c["repeat"][busy].sum())
-    out.update({k: float(c[k].sum()) for k in ("layout_bytes", "layout_ops")})  # NCHWc conversions of the graph
+    out.update({k: float(c[k].sum()) for k in ("layout_bytes", "layout_ops", "copy_chunks")})  # NCHWc conversions, strided runs
     return {**out, "kind": table.kind.tolist()[row], "op_type": str(table.op_type[row]), "dtype": str(table.dtype[row])}
 
 

@@ -27,7 +27,8 @@ the lone op ran slower than at 1 thread.
 * Reshape/Unsqueeze ``e,n``: a chain of n zero-work ops on an e-element input (Reshape between
   ``[e]`` and ``[1, e]``, which ORT merges into one; Unsqueeze/Squeeze pairs on axis 0, which
   it runs): the per-node cost of executed ops without work (``CpuSpec.zero_work_dispatch_s``)
-* Transpose ``a,b,c`` (perm 0,2,1); Concat ``r,c`` (two r×c → 2r×c); Gather ``v,d,i``
+* Transpose ``a,b,c`` (perm 0,2,1) or ``a,b,c,d`` (perm 0,2,1,3: an attention head split, copied in
+  runs of d elements, :mod:`hwsim.ops.strided`); Concat ``r,c`` (two r×c → 2r×c); Gather ``v,d,i``
   (i indices into a v×d table); LSTM ``t,b,i,h`` (seq, batch, input, hidden);
   LRN ``n,c,h,w`` (size 5)
 """
@@ -170,6 +171,9 @@ def _pool(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
 
 
 def _movement(op: str, p: dict, dtype: str, rng: np.random.Generator) -> Spec:
+    if op == "Transpose" and "d" in p:  # keeps the last axis: copies runs of d elements
+        return ([helper.make_node(op, ["X"], ["Y"], name="op", perm=[0, 2, 1, 3])],
+                [_inp("X", [p["a"], p["b"], p["c"], p["d"]])], [])
     if op == "Transpose":
         return [helper.make_node(op, ["X"], ["Y"], name="op", perm=[0, 2, 1])], [_inp("X", [p["a"], p["b"], p["c"]])], []
     if op == "Concat":

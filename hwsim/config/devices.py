@@ -123,6 +123,10 @@ class CpuSpec(DeviceSpecBase):
         default_factory=dict, description="parallel_half_time_s per work kind or convolution key (absent: "
                                           "parallel_half_time_s): "
                                           "ONNX Runtime threads a 6 us convolution well but not a 6 us LayerNormalization; calibrated")
+    parallel_sync_s: NonNeg = Field(
+        default=0.0, description="fork/join cost (s) of an op the runtime spreads over its threads, weighted like the "
+                                 "speed-up by r1 / (r1 + half-time) (hwsim/devices/cpu.py sync_s): a 2 us op can run "
+                                 "slower on 2 threads than on 1. 0 (default): none; calibrated with parallel_fraction")
     op_efficiency: dict[str, Efficiency] = Field(
         default_factory=dict, description="calibrated curves overriding the kind's for one op type ('Erf', 'LSTM') or "
                                           "convolutions ('Conv/depthwise', 'Conv/grouped' with w = FLOPs per group; 'Conv/narrow': under 16 output "
@@ -144,6 +148,10 @@ class CpuSpec(DeviceSpecBase):
                                           "strided access (a Transpose moving 4 MB ran at 11 GB/s where a Relu streams "
                                           "80), above 1 where hwsim counts bytes the kernel skips (Gather reads only the "
                                           "indexed rows); empty: every op at its level's bandwidth")
+    copy_chunk_s: NonNeg = Field(
+        default=0.0, description="runtime cost (s) of each contiguous run a transpose keeping its last axis copies "
+                                 "separately (hwsim/ops/strided.py; ~10 ns in ONNX Runtime on this project's VM). "
+                                 "0 (default): bytes only; calibrated")
     op_overhead_s: dict[str, NonNeg] = Field(
         default_factory=dict, description="calibrated fixed runtime cost (s) per executed op of one op type, replacing "
                                           "dispatch_overhead_s for it ('Add': a broadcasting binary op checks shapes and "

@@ -10,6 +10,7 @@ from hwsim.ops.epilogue import epilogue_flags
 from hwsim.ops.layout import layout_columns
 from hwsim.ops.registry import lookup
 from hwsim.ops.shape_ops import runtime_shape_flags
+from hwsim.ops.strided import copy_chunk_column
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
 
 _FOLDED = OpWork(kind=WorkKind.NONE, notes=("constant-folded at load time",))
@@ -31,7 +32,8 @@ def count_work(model: LoadedModel) -> WorkTable:
 
     The ``epilogue`` column marks ops runtimes fuse into their producer (:mod:`hwsim.ops.epilogue`);
     ``layout_bytes``/``layout_ops`` the blocked-layout conversions CPU runtimes insert (:mod:`hwsim.ops.layout`);
-    ``runtime_shape`` the folded shape computations dynamic-shape runtimes still run (:mod:`hwsim.ops.shape_ops`).
+    ``runtime_shape`` the folded shape computations dynamic-shape runtimes still run (:mod:`hwsim.ops.shape_ops`);
+    ``copy_chunks`` the contiguous runs a transpose copies one at a time (:mod:`hwsim.ops.strided`).
     Ops listed as unsupported at load (``on_unsupported="warn"``) get a row of kind NONE with
     ``supported`` = 0, so reports list them as unpriced; they are never priced as free.
     """
@@ -47,4 +49,5 @@ def count_work(model: LoadedModel) -> WorkTable:
     table = WorkTable.from_rows(rows, build_dag(model.nodes), model.notes)
     layout_bytes, layout_ops = layout_columns(model.nodes, (t.name for t in model.outputs))
     return table.with_columns(epilogue=epilogue_flags(model.nodes), layout_bytes=layout_bytes, layout_ops=layout_ops,
-                              runtime_shape=runtime_shape_flags(model.nodes, model.symbolic_inputs))
+                              runtime_shape=runtime_shape_flags(model.nodes, model.symbolic_inputs),
+                              copy_chunks=copy_chunk_column(model.nodes))

@@ -31,7 +31,7 @@ def test_fit_recovers_parallel_fraction(recorded, true_spec):
     recs = [r for r in recorded["records"] if r["work"]["kind"] == 0 and r["work"]["op_type"] == "MatMul"]
     truth = true_spec.model_copy(update={"threads": 2, "parallel_fraction": {"matmul": 0.7}})
     measured = synthetic(truth, recs, 4e-6, sigma=0.01, seed=1)
-    pf, _, _ = F.fit_parallel_fraction(true_spec, 4e-6, F.records_table(recs), measured, np.full(len(recs), 2), half_time=False)
+    pf = F.fit_parallel_fraction(true_spec, 4e-6, F.records_table(recs), measured, np.full(len(recs), 2), half_time=False).parallel_fraction
     assert pf["matmul"] == pytest.approx(0.7, abs=0.08)
 
 
@@ -93,3 +93,29 @@ def test_fit_recovers_a_slow_transcendental_and_an_op_overhead(recorded, true_sp
     clean = F.predict(truth, table, 4e-6)[adds]
     assert F.predict(res.spec, table, res.session_s)[adds] == pytest.approx(clean, rel=0.05)
     assert 0.5e-6 < res.spec.op_overhead_s["Add"] < 1.6e-6 < res.spec.dispatch_overhead_s * 1.2
+
+
+def test_fit_recovers_the_cost_per_copied_run(recorded, true_spec):
+    """Head-split transposes (perm 0,2,1,3) added to the recorded grid, timed by a model that
+    charges 8 ns per contiguous run: the fit finds copy_chunk_s."""
+    from hwsim.calibrate.microbench import work_record
+
+    sigs = [f"Transpose:a={a},b={b},c={c},d={d}:fp32" for a, b, c, d in ((2, 16, 4, 16), (2, 32, 8, 32), (1, 64, 12, 64), (1, 256, 12, 64))]
+    recs = _one_thread(recorded) + [{"signature": s, "threads": 1, "work": work_record(s)} for s in sigs]
+    truth = true_spec.model_copy(update={"copy_chunk_s": 8e-9})
+    measured = synthetic(truth, recs, 4e-6, sigma=0.01, seed=5)
+    res = F.fit_one_thread(true_spec, F.records_table(recs), measured)
+    assert res.spec.copy_chunk_s == pytest.approx(8e-9, rel=0.25)
+
+
+def test_fit_recovers_the_fork_join_cost(recorded, true_spec):
+    """Two-thread times from a model with a 3 us half-time and a 1 us fork/join per op: the
+    thread fit finds the fork/join cost with p and τ free."""
+    recs = [r for r in _one_thread(recorded) if r["work"]["op_type"] in ("MatMul", "Gemm", "Conv")]
+    table = F.records_table(recs)
+    truth = true_spec.model_copy(update={"threads": 2, "parallel_fraction": {"matmul": 0.9, "conv": 0.9},
+                                         "parallel_half_time_s": 3e-6, "parallel_sync_s": 1e-6})
+    measured = synthetic(truth, recs, 4e-6, sigma=0.01, seed=6)
+    par = F.fit_parallel_fraction(true_spec, 4e-6, table, measured, np.full(len(recs), 2))
+    assert par.sync_s == pytest.approx(1e-6, rel=0.3)
+    assert par.parallel_fraction["matmul"] == pytest.approx(0.9, abs=0.08)

@@ -192,3 +192,37 @@ def test_op_bandwidth_scale_divides_one_op_types_memory_time():
     scaled = make_device(spec.model_copy(update={"op_bandwidth_scale": {"Transpose": 0.2}})).price(t)
     assert scaled.memory_s[0] == pytest.approx(plain.memory_s[0] / 0.2)  # strided: a fifth of the bandwidth
     assert scaled.memory_s[1] == pytest.approx(plain.memory_s[1])
+
+
+def test_chunked_transpose_pays_per_run_and_streams_at_full_bandwidth():
+    """copy_chunks runs at copy_chunk_s each; the strided bandwidth scale applies only to
+    transposes that move their last axis (copy_chunks 0)."""
+    spec = load_device_spec("xeon-8380").model_copy(update={"op_bandwidth_scale": {"Transpose": 0.2}, "copy_chunk_s": 1e-8})
+    move = OpWork(kind=WorkKind.DATA_MOVEMENT, bytes_read=16384, bytes_written=16384)
+    rows = [("runs", "Transpose", "", (), 1.0, move, 1), ("elementwise", "Transpose", "", (), 1.0, move, 1)]
+    t = WorkTable.from_rows(rows, nx.DiGraph()).with_columns(copy_chunks=[128.0, 0.0])
+    cost = make_device(spec).price(t)
+    assert cost.memory_s[1] == pytest.approx(cost.memory_s[0] / 0.2)
+    base = make_device(spec.model_copy(update={"copy_chunk_s": 0.0})).price(t)
+    assert cost.overhead_s - base.overhead_s == pytest.approx([128 * 1e-8, 0.0])
+
+
+def test_fork_join_cost_follows_the_parallel_weight_and_recurrent_steps():
+    """sync = q · parallel_sync_s × repeat × steps with q = r1 / (r1 + τ); none on one thread.
+    An LSTM's r1 is per time step (gemm_batch), so it parallelises like one step."""
+    from hwsim.devices.cpu import parallel_weight, serial_steps
+
+    spec = load_device_spec("cpu-generic").model_copy(update={"cores": 2, "threads": 2, "parallel_half_time_s": 2e-6,
+                                                              "parallel_sync_s": 1e-6})
+    op = table(elementwise(1e5))
+    q = parallel_weight(spec, op)[0]
+    assert 0.0 < q < 1.0
+    two = make_device(spec).price(op)
+    one = make_device(spec.model_copy(update={"threads": 1})).price(op)
+    assert two.overhead_s[0] - one.overhead_s[0] == pytest.approx(q * 1e-6)
+    gemm = OpWork(kind=WorkKind.MATMUL, flops=2e6, macs=1e6, bytes_read=1e4, bytes_written=1e3, gemm=(8, 1, 512, 256))
+    rows = [("lstm", "LSTM", "", (), 1.0, gemm, 1), ("bmm", "MatMul", "", (), 1.0, gemm, 1)]
+    t = WorkTable.from_rows(rows, nx.DiGraph())
+    assert serial_steps(t).tolist() == [8.0, 1.0]
+    r1 = parallel_weight(spec, t) * 2e-6 / (1 - parallel_weight(spec, t))  # invert q = r1 / (r1 + τ)
+    assert r1[0] == pytest.approx(r1[1] / 8)

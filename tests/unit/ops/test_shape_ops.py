@@ -45,3 +45,35 @@ def test_dynamic_runtime_charges_each_shape_op_one_zero_work_dispatch():
     static_cost = CpuModel(spec).price(table).overhead_s.sum()
     dynamic_cost = CpuModel(spec.model_copy(update={"dynamic_shapes": True})).price(table).overhead_s.sum()
     assert dynamic_cost - static_cost == pytest.approx(4 * 1e-6)
+
+
+def _two_layers():
+    """Two layers each reshaping by Shape(own input)[0] (equal values, different tensors), the
+    first through a Cast to int64 of an int64 dim (a no-op ORT removes)."""
+    c = {n: numpy_helper.from_array(np.array(v, dtype=np.int64), n) for n, v in (("zero", 0), ("ax", [0]), ("tail", [16]))}
+    nodes = []
+    for i, x in enumerate(("X", "Y0")):
+        dim = f"g{i}"
+        nodes += [helper.make_node("Shape", [x], [f"s{i}"], name=f"shape{i}"),
+                  helper.make_node("Gather", [f"s{i}", "zero"], [dim], name=f"gather{i}", axis=0)]
+        if i == 0:
+            nodes.append(helper.make_node("Cast", [dim], ["g0c"], name="cast", to=TensorProto.INT64))
+            dim = "g0c"
+        nodes += [helper.make_node("Unsqueeze", [dim, "ax"], [f"u{i}"], name=f"unsq{i}"),
+                  helper.make_node("Concat", [f"u{i}", "tail"], [f"t{i}"], name=f"concat{i}", axis=0),
+                  helper.make_node("Reshape", [x, f"t{i}"], [f"Y{i}"], name=f"reshape{i}")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["b", 16])],
+                          [helper.make_tensor_value_info("Y1", TensorProto.FLOAT, None)], list(c.values()))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    return m
+
+
+def test_each_layer_keeps_its_shape_ops_and_a_same_type_cast_runs_nothing():
+    """ORT's CSE compares tensors, not values: layer 1 re-runs Shape/Gather/Unsqueeze/Concat on its
+    own input although the dims agree (its optimised transformer graph runs 22 such ops, not 12)."""
+    table = hwsim.count_work(hwsim.load_model(_two_layers(), {"b": 2}))
+    flags = dict(zip(table.name, table.columns["runtime_shape"]))
+    for i in (0, 1):
+        assert [flags[f"{op}{i}"] for op in ("shape", "gather", "unsq", "concat")] == [1.0] * 4
+    assert flags["cast"] == 0.0
