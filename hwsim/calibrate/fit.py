@@ -37,7 +37,13 @@ LOSS, F_SCALE = "soft_l1", 0.1
 #: Data-movement ops whose bandwidth differs from a streaming op's (strided, indexed): each gets an
 #: ``op_bandwidth_scale`` when measured.
 BW_KEYS = ("Transpose", "Gather", "Concat")
-OP_KEYS = ("Conv/depthwise", "Conv/grouped", "Conv/narrow", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
+#: Convolution keys with a fork/join cost of their own: ORT's NCHW-input convolution took 4.5 µs
+#: longer on 2 threads than on 1 (an 8→16-channel 1×1 conv, 11.0 → 15.5 µs) where a 16→16 one
+#: took 0.7 µs longer. Other keys share ``parallel_sync_s``: given their own, a few records let
+#: the fit trade a 45 µs fork/join against a zero half-time (Conv/grouped once did).
+SYNC_KEYS = ("Conv/nchw_input",)
+TAPS_FLOOR = 3.0  # smallest starting half-work of the Conv/nchw_input curve (in taps c·r·r)
+OP_KEYS = ("Conv/depthwise", "Conv/grouped", "Conv/narrow", "Conv/nchw_input", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
 
 
 def records_table(records: list[dict]) -> WorkTable:
@@ -52,7 +58,7 @@ def records_table(records: list[dict]) -> WorkTable:
                       gemm=gemm if any(gemm) else None, dtype=w.get("dtype", "fp32"))
         rows.append((f"{rec.get('signature', 'op')}#{i}", w.get("op_type", "?"), "", (), w.get("repeat", 1.0), work, 1))
     table = WorkTable.from_rows(rows, nx.DiGraph())
-    layout = {k: [float(r["work"].get(k, 0.0)) for r in records] for k in ("layout_bytes", "layout_ops", "copy_chunks")}
+    layout = {k: [float(r["work"].get(k, 0.0)) for r in records] for k in ("layout_bytes", "layout_ops", "copy_chunks", "nchw_input")}
     return table.with_columns(resident_weight_bytes=table.columns["const_bytes"], **layout)  # each record is its own graph
 
 
@@ -109,10 +115,12 @@ def overhead_ops(table: WorkTable) -> tuple[str, ...]:
 def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x0, lower, upper) in natural-log units, from the base spec's values."""
     x0, lo, hi = [], [], []
+    keys = list(layout.kinds) + list(layout.ops)
     curves = [spec.efficiency.get(k) for k in layout.kinds] + [spec.op_efficiency.get(k) for k in layout.ops]  # type: ignore[call-overload]
-    for e in curves:
-        e = e or Efficiency(peak_fraction=0.2, half_work_flops=1e5)
-        x0 += [np.log(e.peak_fraction), np.log(max(e.half_work_flops, 1e3))]
+    for key, e in zip(keys, curves):
+        floor = TAPS_FLOOR if key == "Conv/nchw_input" else 1e3  # that curve's w counts taps per output, not FLOPs
+        e = e or Efficiency(peak_fraction=0.2, half_work_flops=30.0 if key == "Conv/nchw_input" else 1e5)
+        x0 += [np.log(e.peak_fraction), np.log(max(e.half_work_flops, floor))]
         lo += [np.log(1e-4), np.log(1.0)]
         hi += [0.0, np.log(1e12)]
     for k in layout.bw_ops:
@@ -276,28 +284,31 @@ class ParallelFit(NamedTuple):
     half_times: dict[str, float]  # parallel half-time τ per kind or convolution key
     sync_s: float  # parallel_sync_s: fork/join per op spread over threads
     cost: float
+    sync_keys: dict[str, float] = {}  # parallel_sync_kind_s: a convolution key's own fork/join
 
 
 def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray,
                           threads: np.ndarray, half_time: bool = True) -> ParallelFit:
-    """Amdahl fractions p, parallel half-times τ and the fork/join cost ``parallel_sync_s`` from
-    multi-thread records, every other parameter held (``half_time`` False: τ and the sync cost
+    """Amdahl fractions p, parallel half-times τ and the fork/join cost ``parallel_sync_s`` (and
+    ``parallel_sync_kind_s`` for the keys of :data:`SYNC_KEYS`) from multi-thread records, every other parameter held (``half_time`` False: τ and the sync cost
     stay at the spec's; ``half_times`` is empty). Convolution keys with at least two multi-thread
     records get their own p and τ: a narrow convolution ran slower at 2 threads than at 1 where a
     64-channel one sped up 1.9×."""
     multi = threads > 1
     keys = curve_keys(table)
-    convs = tuple(k for k in ("Conv/narrow", "Conv/depthwise", "Conv/grouped") if (multi & (keys == k)).sum() >= 2)
+    convs = tuple(k for k in ("Conv/narrow", "Conv/depthwise", "Conv/grouped", "Conv/nchw_input") if (multi & (keys == k)).sum() >= 2)
     kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind[multi].tolist()))) + convs
     groups = [(int(t), threads == t) for t in sorted(set(threads[multi].tolist()))]
     n = len(kinds)
+    own_sync = tuple(k for k in SYNC_KEYS if k in convs)
 
     def unpack(x: np.ndarray) -> dict:
         if not half_time:
             return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])}}
         return {"parallel_fraction": {k: float(v) for k, v in zip(kinds, x[:n])},
                 "parallel_half_time_kind_s": {k: float(np.exp(v)) for k, v in zip(kinds, x[n:2 * n])},
-                "parallel_sync_s": float(np.exp(x[2 * n]))}
+                "parallel_sync_s": float(np.exp(x[2 * n])),
+                "parallel_sync_kind_s": {k: float(np.exp(v)) for k, v in zip(own_sync, x[2 * n + 1:])}}
 
     def resid(x: np.ndarray) -> np.ndarray:
         upd = unpack(x)
@@ -307,10 +318,11 @@ def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, mea
 
     x0, lo, hi = np.full(n, 0.9), np.full(n, 1e-4), np.ones(n)
     if half_time:
-        x0 = np.concatenate([x0, np.full(n, np.log(1e-5)), [np.log(1e-7)]])
-        lo = np.concatenate([lo, np.full(n, np.log(1e-8)), [np.log(1e-10)]])
-        hi = np.concatenate([hi, np.full(n, np.log(1e-2)), [np.log(1e-4)]])
+        syncs = 1 + len(own_sync)  # one for every kind, one per key of SYNC_KEYS measured
+        x0 = np.concatenate([x0, np.full(n, np.log(1e-5)), np.full(syncs, np.log(1e-7))])
+        lo = np.concatenate([lo, np.full(n, np.log(1e-8)), np.full(syncs, np.log(1e-10))])
+        hi = np.concatenate([hi, np.full(n, np.log(1e-2)), np.full(syncs, np.log(1e-4))])
     sol = least_squares(resid, x0, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE)
     upd = unpack(sol.x)
     return ParallelFit(upd["parallel_fraction"], upd.get("parallel_half_time_kind_s", {}),
-                       upd.get("parallel_sync_s", spec.parallel_sync_s), float(sol.cost))
+                       upd.get("parallel_sync_s", spec.parallel_sync_s), float(sol.cost), upd.get("parallel_sync_kind_s", {}))

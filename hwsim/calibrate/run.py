@@ -86,9 +86,11 @@ def fit_records(base: CpuSpec, records: list[dict], stat: str = STAT) -> tuple[C
         par = F.fit_parallel_fraction(spec, res.session_s, table, measured, threads)
         tau = float(np.median(list(par.half_times.values())))  # kinds without multi-thread records
         spec = spec.model_copy(update={"parallel_fraction": par.parallel_fraction, "parallel_half_time_s": tau,
-                                       "parallel_half_time_kind_s": par.half_times, "parallel_sync_s": par.sync_s})
+                                       "parallel_half_time_kind_s": par.half_times, "parallel_sync_s": par.sync_s,
+                                       "parallel_sync_kind_s": par.sync_keys})
         params.update({f"parallel_fraction.{k}": v for k, v in par.parallel_fraction.items()})
         params.update({f"parallel_half_time_kind_s.{k}": v for k, v in par.half_times.items()})
+        params.update({f"parallel_sync_kind_s.{k}": v for k, v in par.sync_keys.items()})
         params.update(parallel_half_time_s=tau, parallel_sync_s=par.sync_s)
     stats = residual_stats(cv)
     fields = {"method": f"scipy.optimize.least_squares on ln latency ({F.LOSS}, f_scale {F.F_SCALE}); statistic {stat}",
@@ -103,7 +105,7 @@ def spec_document(spec: CpuSpec, block: CalibrationBlock, name: str = "cpu-local
     data["description"] = f"this machine ({block.source.cpu_model}), calibrated {block.source.date[:10]} with {block.source.runtime}"
     cite = f"fitted by hwsim calibrate on {block.source.measurement_file} (sha256 {block.source.measurement_sha256[:12]})"
     fitted = ("efficiency", "op_efficiency", "op_overhead_s", "op_bandwidth_scale", "copy_chunk_s", "caches", "mem_bw_bytes_per_s", "mem_efficiency", "dispatch_overhead_s",
-              "zero_work_dispatch_s", "parallel_fraction", "parallel_half_time_s", "parallel_half_time_kind_s", "parallel_sync_s", "threads",
+              "zero_work_dispatch_s", "parallel_fraction", "parallel_half_time_s", "parallel_half_time_kind_s", "parallel_sync_s", "parallel_sync_kind_s", "threads",
               "calibration")
     probed = {k: "probed from this machine at calibration time (hwsim/devices/host.py)"
               for k, v in data.get("sources", {}).items() if "probed" in str(v)}

@@ -77,9 +77,10 @@ def validate(spec: CpuSpec, cases: list[Case], threads: int, runs: int = 10, war
     """Measure and predict every case at ``threads``; one row per model.
 
     Every case is measured in ``rounds`` round-robin passes over all cases (each a fresh
-    session) and the round with the lowest ``stat`` is kept (:func:`best_of`): on a shared VM
-    whose speed drifts for seconds to minutes, tries spread over the run estimate the undisturbed
-    time, as the microbenchmarks do. Row: ``model, threads, measured_s`` (that ``stat``),
+    session), plus one more try for a case whose best round ran while the machine was slow
+    (:func:`hwsim.calibrate.microbench.spread_tries`), and the try with the lowest ``stat`` is
+    kept (:func:`best_of`): on a shared VM whose speed drifts for seconds to minutes, tries spread
+    over the run estimate the undisturbed time, as the microbenchmarks do. Row: ``model, threads, measured_s`` (that ``stat``),
     ``median_s, spread`` (worst / best round), ``predicted_s, band_lo_s, band_hi_s, error``
     with ``error = predicted / measured - 1``. A model that fails to load or run gets ``error``
     NaN and its message in ``skipped``.
@@ -105,19 +106,21 @@ def validate(spec: CpuSpec, cases: list[Case], threads: int, runs: int = 10, war
 
 
 def _measure_rounds(cases: list[Case], threads: int, runs: int, warmup: int, rounds: int) -> dict[str, list | str]:
-    """{case name: [one measure_model result per round]} or the error message of a case that failed."""
+    """{case name: [one measure_model result per round]} or the error message of a case that
+    failed; rounds are passes over all cases, gated by the drift gauge (:func:`spread_tries`)."""
     from hwsim.calibrate.measure import measure_model
+    from hwsim.calibrate.microbench import spread_tries
 
-    out: dict[str, list | str] = {c.name: [] for c in cases}
-    for _ in range(max(rounds, 1)):
-        for case in cases:
-            if isinstance(out[case.name], str):
-                continue
-            try:
-                out[case.name].append(measure_model(case.source, case.dims or None, threads=threads, runs=runs, warmup=warmup))
-            except Exception as exc:  # a model this runtime cannot run is reported, not fatal
-                out[case.name] = f"{type(exc).__name__}: {exc}"[:200]
-    return out
+    by_name = {c.name: c for c in cases}
+
+    def measure(name: str) -> dict | str:
+        case = by_name[name]
+        try:
+            return measure_model(case.source, case.dims or None, threads=threads, runs=runs, warmup=warmup)
+        except Exception as exc:  # a model this runtime cannot run is reported, not fatal
+            return f"{type(exc).__name__}: {exc}"[:200]
+
+    return spread_tries(list(by_name), measure, max(rounds, 1))[0]
 
 
 def summary(rows: list[dict]) -> dict[str, float]:

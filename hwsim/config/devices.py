@@ -19,7 +19,7 @@ from hwsim.ops.work import WorkKind
 Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 KindLabel = Literal["matmul", "conv", "elementwise", "reduce", "norm", "pool", "data_movement", "none"]
 #: convolution variants with their own curves and thread scaling (hwsim/devices/cpu.py curve_keys)
-ConvKey = Literal["Conv/narrow", "Conv/depthwise", "Conv/grouped"]
+ConvKey = Literal["Conv/narrow", "Conv/depthwise", "Conv/grouped", "Conv/nchw_input"]
 Fraction = Annotated[float, Field(gt=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
@@ -127,10 +127,15 @@ class CpuSpec(DeviceSpecBase):
         default=0.0, description="fork/join cost (s) of an op the runtime spreads over its threads, weighted like the "
                                  "speed-up by r1 / (r1 + half-time) (hwsim/devices/cpu.py sync_s): a 2 us op can run "
                                  "slower on 2 threads than on 1. 0 (default): none; calibrated with parallel_fraction")
+    parallel_sync_kind_s: dict[KindLabel | ConvKey, NonNeg] = Field(
+        default_factory=dict, description="parallel_sync_s per work kind or convolution key (absent: parallel_sync_s): "
+                                          "ONNX Runtime's few-channel NCHW-input convolution paid ~5 us on 2 threads "
+                                          "where others paid ~1; calibrated")
     op_efficiency: dict[str, Efficiency] = Field(
         default_factory=dict, description="calibrated curves overriding the kind's for one op type ('Erf', 'LSTM') or "
                                           "convolutions ('Conv/depthwise', 'Conv/grouped' with w = FLOPs per group; 'Conv/narrow': under 16 output "
-                                          "channels, hwsim/devices/cpu.py curve_keys); empty: kind curves only")
+                                          "channels; 'Conv/nchw_input' with w = c·r·r taps per output (half_work_flops then "
+                                          "counts taps), hwsim/devices/cpu.py curve_keys); empty: kind curves only")
     fuse_epilogues: bool = Field(
         default=False, description="the runtime fuses activations, BatchNormalization and constant bias/scale ops into "
                                    "the Conv/MatMul/Gemm producing their input (hwsim/ops/epilogue.py), so those ops "

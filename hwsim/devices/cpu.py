@@ -179,30 +179,47 @@ NARROW_CHANNELS = 16
 
 def curve_keys(table: WorkTable) -> np.ndarray:
     """Per row, the key of its ``op_efficiency`` curve: the op type, except convolutions:
-    ``Conv/depthwise`` (one output channel per group: MLAS runs a dedicated depthwise kernel),
-    ``Conv/grouped`` (several: one GEMM per group) and ``Conv/narrow`` (no groups, fewer than
-    :data:`NARROW_CHANNELS` output channels)."""
+    ``Conv/nchw_input`` (no groups, blocked, reading a plain input of few channels: the
+    ``nchw_input`` column, :func:`hwsim.ops.layout.layout_columns`), ``Conv/depthwise`` (one
+    output channel per group: MLAS runs a dedicated depthwise kernel), ``Conv/grouped`` (several:
+    one GEMM per group) and ``Conv/narrow`` (no groups, fewer than :data:`NARROW_CHANNELS` output
+    channels)."""
     c = table.columns
     conv = table.op_type == "Conv"
     grouped = conv & (c["gemm_batch"] > 1)
     keys = np.where(grouped & (c["gemm_n"] <= 1), "Conv/depthwise", "Conv/grouped")
     keys = np.where(conv & ~grouped & (c["gemm_n"] < NARROW_CHANNELS), "Conv/narrow", keys)
-    return np.where(conv & (grouped | (c["gemm_n"] < NARROW_CHANNELS)), keys, table.op_type.astype(str))
+    plain = conv & ~grouped & (c["nchw_input"] > 0) if "nchw_input" in c else np.zeros(len(table), dtype=bool)
+    keys = np.where(plain, "Conv/nchw_input", keys)
+    return np.where(conv & (grouped | plain | (c["gemm_n"] < NARROW_CHANNELS)), keys, table.op_type.astype(str))
+
+
+def curve_work(table: WorkTable, keys: np.ndarray) -> np.ndarray:
+    """Per row, the work w its efficiency curve saturates in: FLOPs per executed op; per group
+    for convolution keys; for ``Conv/nchw_input`` the reduction depth c·r·r (``gemm_k``): that
+    kernel broadcasts one input value per filter tap and channel, so its speed follows the taps
+    per output, not the size (one core here: c·r·r = 8 ran at 25 GFLOP/s for 0.13 and for 2.1
+    MFLOP, 27 at 79 GFLOP/s, 147 at 113)."""
+    c = table.columns
+    w = c["flops"] / np.maximum(c["repeat"], 1.0)
+    w = np.where(np.char.startswith(keys.astype(str), "Conv/"), w / np.maximum(c["gemm_batch"], 1.0), w)
+    return np.where(keys == "Conv/nchw_input", c["gemm_k"], w)
 
 
 def op_efficiency(spec: CpuSpec, table: WorkTable) -> np.ndarray:
-    """Kind efficiency, replaced by ``spec.op_efficiency[key]`` rows (:func:`curve_keys`; grouped
-    convolutions on w per group)."""
+    """Kind efficiency, replaced by ``spec.op_efficiency[key]`` rows (:func:`curve_keys`, on
+    :func:`curve_work`). A ``Conv/nchw_input`` row computes its output channels in whole blocks
+    of :data:`NARROW_CHANNELS`: its efficiency is scaled by k / (k rounded up to a block)."""
     eff = efficiency(spec, table)
     if not spec.op_efficiency:
         return eff
-    c = table.columns
-    w = c["flops"] / np.maximum(c["repeat"], 1.0)
     keys = curve_keys(table)
-    w = np.where(np.char.startswith(keys.astype(str), "Conv/"), w / np.maximum(c["gemm_batch"], 1.0), w)
+    w = curve_work(table, keys)
+    k = np.maximum(table.columns["gemm_n"], 1.0)
+    used = np.where(keys == "Conv/nchw_input", k / (np.ceil(k / NARROW_CHANNELS) * NARROW_CHANNELS), 1.0)
     for key, curve in spec.op_efficiency.items():
         m = (keys == key) & (w > 0)
-        eff[m] = curve.peak_fraction * w[m] / (w[m] + curve.half_work_flops)
+        eff[m] = curve.peak_fraction * w[m] / (w[m] + curve.half_work_flops) * used[m]
     return np.maximum(eff, 1e-9)
 
 
@@ -318,9 +335,11 @@ def thread_share(spec: CpuSpec, table: WorkTable, weight: np.ndarray | None = No
 
 
 def sync_s(spec: CpuSpec, table: WorkTable, weight: np.ndarray | None) -> np.ndarray:
-    """Per row: ``q · parallel_sync_s × repeat × steps`` (:func:`serial_steps`), the fork/join an op spread over threads pays
+    """Per row: ``q · sync × repeat × steps`` (:func:`serial_steps`; sync: ``parallel_sync_kind_s`` of
+    the row's kind or convolution key, else ``parallel_sync_s``), the fork/join an op spread over threads pays
     (q = :func:`parallel_weight`); 0 on one thread. Measured on this project's VM at 2 threads:
     a 1.7 µs LayerNormalization took 2.0 µs, a 2.1 µs 16-channel convolution 2.4 µs."""
     if weight is None:
         return np.zeros(len(table))
-    return weight * spec.parallel_sync_s * np.maximum(table.columns["repeat"], 1.0) * serial_steps(table)
+    sync = keyed_rows(table, spec.parallel_sync_kind_s, spec.parallel_sync_s)
+    return weight * sync * np.maximum(table.columns["repeat"], 1.0) * serial_steps(table)

@@ -31,7 +31,8 @@ def count_work(model: LoadedModel) -> WorkTable:
     """The WorkTable of ``model``: one row per op, its DAG, and the loader's notes.
 
     The ``epilogue`` column marks ops runtimes fuse into their producer (:mod:`hwsim.ops.epilogue`);
-    ``layout_bytes``/``layout_ops`` the blocked-layout conversions CPU runtimes insert (:mod:`hwsim.ops.layout`);
+    ``layout_bytes``/``layout_ops`` the blocked-layout conversions CPU runtimes insert and ``nchw_input``
+    the blocked convolutions reading a plain few-channel input (:mod:`hwsim.ops.layout`);
     ``runtime_shape`` the folded shape computations dynamic-shape runtimes still run (:mod:`hwsim.ops.shape_ops`);
     ``copy_chunks`` the contiguous runs a transpose copies one at a time (:mod:`hwsim.ops.strided`).
     Ops listed as unsupported at load (``on_unsupported="warn"``) get a row of kind NONE with
@@ -47,7 +48,8 @@ def count_work(model: LoadedModel) -> WorkTable:
         rows.append((node.name, node.op_type, node.domain, tuple(t.shape for t in node.outputs), node.repeat, work, ok,
                      node.folded))
     table = WorkTable.from_rows(rows, build_dag(model.nodes), model.notes)
-    layout_bytes, layout_ops = layout_columns(model.nodes, (t.name for t in model.outputs))
+    layout_bytes, layout_ops, nchw_input = layout_columns(model.nodes, (t.name for t in model.outputs))
     return table.with_columns(epilogue=epilogue_flags(model.nodes), layout_bytes=layout_bytes, layout_ops=layout_ops,
+                              nchw_input=nchw_input,
                               runtime_shape=runtime_shape_flags(model.nodes, model.symbolic_inputs),
                               copy_chunks=copy_chunk_column(model.nodes))

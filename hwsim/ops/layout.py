@@ -45,31 +45,38 @@ def _whole_blocks(t: TensorInfo) -> bool:
     return len(t.shape) == 4 and t.shape[1] % BLOCK_CHANNELS == 0
 
 
-def layout_columns(nodes: Sequence[OpNode], graph_outputs: Iterable[str] = ()) -> tuple[list[float], list[float]]:
-    """(layout_bytes, layout_ops) per node, in topological order (see the module docstring); a
-    blocked tensor that is a graph output is converted back by the op producing it."""
+def layout_columns(nodes: Sequence[OpNode],
+                   graph_outputs: Iterable[str] = ()) -> tuple[list[float], list[float], list[float]]:
+    """(layout_bytes, layout_ops, nchw_input) per node, in topological order (see the module
+    docstring); a blocked tensor that is a graph output is converted back by the op producing
+    it. ``nchw_input`` is 1.0 for a blocked convolution reading a plain tensor of fewer than
+    :data:`BLOCK_CHANNELS` channels: MLAS's NCHW-input kernel (made for RGB stems), whose speed
+    follows the reduction depth c·r·r (:func:`hwsim.devices.cpu.curve_keys`)."""
     blocked: set[str] = set()
     converted: set[str] = set()
-    nbytes, nops = [], []
+    nbytes, nops, plain = [], [], []
     outputs = set(graph_outputs)
     for node in nodes:
         live = list(node.live_inputs) if not node.folded else []
         moved: list[TensorInfo] = []
         if node.domain in ("", "ai.onnx") and _enters(node, live):
             x = live[0]
+            plain.append(float(node.op_type == "Conv" and x.name not in blocked and x.shape[1] < BLOCK_CHANNELS))
             if x.name not in blocked and x.shape[1] >= BLOCK_CHANNELS:
                 moved.append(x)  # converted once; every later blocked op reading it shares the copy
                 blocked.add(x.name)
             blocked.update(t.name for t in node.outputs)
         elif node.domain in ("", "ai.onnx") and _keeps(node, live, blocked):
             blocked.update(t.name for t in node.outputs)
+            plain.append(0.0)
         else:
             moved = [t for t in live if t.name in blocked and t.name not in converted]
             converted.update(t.name for t in moved)
+            plain.append(0.0)
         back = [t for t in node.outputs if t.name in blocked and t.name in outputs]
         nbytes.append(float(sum(t.nbytes for t in moved + back)))
         nops.append(float(len(moved) + len(back)))
-    return nbytes, nops
+    return nbytes, nops, plain
 
 
 def _enters(node: OpNode, live: list[TensorInfo]) -> bool:

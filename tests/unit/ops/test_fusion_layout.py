@@ -97,3 +97,30 @@ def test_few_input_channels_read_plain_input():
     t = _table([c1], [("X", [1, 3, 16, 16])], ["Y"], [w1])
     assert t.columns["layout_ops"].tolist() == [1.0]  # only the graph output converted back
     assert t.columns["layout_bytes"].tolist() == [16 * 16 * 16 * 4.0]
+
+
+def test_nchw_input_marks_only_convs_reading_a_plain_few_channel_tensor():
+    """3→16 on the graph input: NCHW-input kernel. 16→8 reads a blocked tensor: NCHWc kernel. A
+    conv reading a 16-channel plain tensor gets a ReorderInput and the NCHWc kernel too."""
+    c1, w1 = conv("X", "Y", 3, 16, "c1")
+    c2, w2 = conv("Y", "Z", 16, 8, "c2")
+    t = _table([c1, c2], [("X", [1, 3, 16, 16])], ["Z"], [w1, w2])
+    assert t.columns["nchw_input"].tolist() == [1.0, 0.0]
+    c3, w3 = conv("X", "Y", 16, 16, "c3")
+    assert _table([c3], [("X", [1, 16, 16, 16])], ["Y"], [w3]).columns["nchw_input"].tolist() == [0.0]
+
+
+def test_nchw_input_curve_follows_taps_and_pays_for_padded_output_channels():
+    """Conv/nchw_input efficiency = pf · K / (K + K½) · k / ceil16(k), K = c·r·r taps: 3→8 (half a
+    block of outputs) runs at half the efficiency of 3→16 for the same taps."""
+    from hwsim.config.devices import Efficiency
+    from hwsim.devices.cpu import curve_keys, op_efficiency
+
+    c1, w1 = conv("X", "Y", 3, 16, "c1")
+    c2, w2 = conv("X2", "Y2", 3, 8, "c2")
+    t = _table([c1, c2], [("X", [1, 3, 16, 16]), ("X2", [1, 3, 32, 32])], ["Y", "Y2"], [w1, w2])
+    assert curve_keys(t).tolist() == ["Conv/nchw_input"] * 2
+    spec = load_device_spec("cpu-generic").model_copy(
+        update={"op_efficiency": {"Conv/nchw_input": Efficiency(peak_fraction=0.8, half_work_flops=3.0)}})
+    eff = op_efficiency(spec, t)
+    assert eff.tolist() == pytest.approx([0.8 * 3 / (3 + 3), 0.8 * 3 / (3 + 3) * 8 / 16])  # 1×1, c=3: 3 taps
