@@ -42,7 +42,8 @@ BW_KEYS = ("Transpose", "Gather", "Concat")
 #: took 0.7 µs longer. Other keys share ``parallel_sync_s``: given their own, a few records let
 #: the fit trade a 45 µs fork/join against a zero half-time (Conv/grouped once did).
 SYNC_KEYS = ("Conv/nchw_input",)
-TAPS_FLOOR = 3.0  # smallest starting half-work of the Conv/nchw_input curve (in taps c·r·r)
+TAPS_FLOOR = 3.0
+DISPATCH_PRIOR = 0.05  # weight of the dispatch ≈ zero-work-dispatch residual (a 10× gap weighs like one 11 % miss)  # smallest starting half-work of the Conv/nchw_input curve (in taps c·r·r)
 OP_KEYS = ("Conv/depthwise", "Conv/grouped", "Conv/narrow", "Conv/nchw_input", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
 
 
@@ -229,12 +230,20 @@ def fit_one_thread(base: CpuSpec, table: WorkTable, measured_s: np.ndarray, rest
 
 def _solver(layout: Layout, table: WorkTable, target: np.ndarray, lo: np.ndarray, hi: np.ndarray):
     """``solve(base, x0, restarts) -> x``: least squares on ln latency from ``x0``, then
-    ``restarts`` rounds of :func:`slow_restarts`, each kept only when it lowers the cost."""
+    ``restarts`` rounds of :func:`slow_restarts`, each kept only when it lowers the cost. With
+    zero-work chains measured, one more residual ``DISPATCH_PRIOR · ln(dispatch / zero_work)``
+    pulls the generic per-op dispatch towards the measured cost of a kernel call without work:
+    once most op types have their own ``op_overhead_s`` the data barely constrain it (a fit once
+    left it at its 1 ns bound, pricing every Cast and DynamicQuantizeLinear at nothing)."""
+
+    names = layout.names()
+    tie = (names.index("dispatch_overhead_s"), names.index("zero_work_dispatch_s")) if layout.zero_work else None
 
     def solve(base: CpuSpec, x0: np.ndarray, restarts: int) -> np.ndarray:
         def resid(x: np.ndarray) -> np.ndarray:
             spec, session = apply(base, layout, x)
-            return np.log(predict(spec, table, session)) - target
+            r = np.log(predict(spec, table, session)) - target
+            return r if tie is None else np.append(r, DISPATCH_PRIOR * (x[tie[0]] - x[tie[1]]))
 
         def run(x: np.ndarray):
             return least_squares(resid, x, bounds=(lo, hi), loss=LOSS, f_scale=F_SCALE, x_scale=1.0, max_nfev=400)

@@ -120,7 +120,7 @@ def _measure_rounds(cases: list[Case], threads: int, runs: int, warmup: int, rou
         except Exception as exc:  # a model this runtime cannot run is reported, not fatal
             return f"{type(exc).__name__}: {exc}"[:200]
 
-    return spread_tries(list(by_name), measure, max(rounds, 1))[0]
+    return spread_tries(list(by_name), measure, max(rounds, 1), lambda name: threads)[0]
 
 
 def summary(rows: list[dict]) -> dict[str, float]:
