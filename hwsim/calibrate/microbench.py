@@ -276,7 +276,7 @@ def spread_tries(jobs: list, measure: Callable[[object], dict | str], passes: in
 
 
 def run_microbenchmarks(quick: bool, threads: Iterable[int],
-                        progress: Callable[[int, int, str], None] | None = None, passes: int = 2) -> list[dict]:
+                        progress: Callable[[int, int, str], None] | None = None, passes: int = 3) -> list[dict]:
     """Time every signature of the grid at every thread count in ``passes`` passes
     (:func:`spread_tries`); one record per (sig, threads): the try with the lowest p10
     (:func:`best_of`), with the ``drift`` of that try (gauge / usual gauge)."""
