@@ -99,6 +99,7 @@ def grid(quick: bool) -> list[str]:
                                 ((8, 32), (64, 768), (256, 512), (2048, 1024)))
                 + _pools((16, 64, 256), (7, 28, 112)))
         extra = [("LSTM", {"t": t, "b": b, "i": h, "h": h}) for t, b, h in itertools.product((8, 32), (1, 8), (64, 256, 512))]
+        extra += [("LSTM", {"t": t, "b": 1, "i": h, "h": h}) for t, h in ((16, 768), (32, 1024))]  # language-model widths
         extra += [("Gemm", {"m": m, "n": n, "k": k, "l": 2}) for m, n, k in itertools.product((1, 16), (1000, 4096), (2048, 8192))]
         extra += [("MatMul", {"b": 12, "m": s, "n": s, "k": 64, "l": 4}) for s in (16, 64, 256)]
     chains = [make_signature("Relu", {"e": e, "n": n}) for e, n in ((64, 8), (64, 32), (4096, 16))]
@@ -276,12 +277,14 @@ def spread_tries(jobs: list, measure: Callable[[object], dict | str], passes: in
 
 
 def run_microbenchmarks(quick: bool, threads: Iterable[int],
-                        progress: Callable[[int, int, str], None] | None = None, passes: int = 3) -> list[dict]:
-    """Time every signature of the grid at every thread count in ``passes`` passes
+                        progress: Callable[[int, int, str], None] | None = None, passes: int | None = None) -> list[dict]:
+    """Time every signature of the grid at every thread count in ``passes`` passes (default 3
+    for the quick grid, 2 for the full one, which measures sizes more densely: < 15 minutes)
     (:func:`spread_tries`); one record per (sig, threads): the try with the lowest p10
     (:func:`best_of`), with the ``drift`` of that try (gauge / usual gauge)."""
     require_onnxruntime()
     sigs, threads = grid(quick), list(threads)
+    passes = passes or (3 if quick else 2)
     budget = (0.02 if quick else 0.1) * 2 / max(passes, 1)
     works = {sig: work_record(sig) for sig in sigs}
     t0 = time.perf_counter()

@@ -73,3 +73,23 @@ def test_others_busy_cores_excludes_own_cpu_time():
     # machine busy 3 s worth of jiffies in 2 s of wall time, 1 s of it ours: others used 1 core
     assert others_busy_cores((0.0, 0.0), (3.0 * hz, 1.0 * hz), 2.0) == pytest.approx(1.0)
     assert others_busy_cores((10.0, 0.0), (10.0, 5.0), 1.0) == 0.0
+
+
+def test_a_busy_reading_retries_only_tries_long_enough_to_mean_it(monkeypatch):
+    """Scripted: other processes always read 1.5 cores busy. A 0.2 s try is retried (3 attempts,
+    2 pauses); a 20 ms one is not (10 ms jiffies: one stray tick reads as half a core)."""
+    import numpy as np
+
+    from hwsim.calibrate import measure as M
+
+    pauses = []
+    monkeypatch.setattr(M, "others_busy_cores", lambda before, after, wall: 1.5)
+    monkeypatch.setattr(M.time, "sleep", pauses.append)
+    monkeypatch.setattr(M.os, "cpu_count", lambda: 2)
+    for wall, expected in ((0.2, 2), (0.02, 0)):
+        clock = iter(np.arange(0.0, 100.0, wall))
+        monkeypatch.setattr(M.time, "perf_counter", lambda clock=clock: next(clock))
+        monkeypatch.setattr(M, "time_runs", lambda *a, **k: np.full(5, 1e-3))
+        pauses.clear()
+        M.quiet_runs(None, {}, 5, 0, threads=2, attempts=3, pause_s=1.0)
+        assert len(pauses) == expected
