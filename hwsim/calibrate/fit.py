@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from hwsim.config.devices import CacheLevel, CpuSpec, Efficiency
-from hwsim.devices.cpu import CpuModel, curve_keys, zero_work_rows
+from hwsim.devices.cpu import CpuModel, copies_runs, curve_keys, zero_work_rows
 from hwsim.devices.cpu import working_set_bytes as working_set
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
 
@@ -92,8 +92,7 @@ def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
     ops = tuple(k for k in OP_KEYS if ((keys == k) & (table.columns["flops"] > 0)).sum() >= 2)
     zero = bool((zero_work_rows(table) & (table.columns["repeat"] > 0)).any())
     moved = table.columns["bytes_read"] + table.columns["bytes_written"]
-    whole = table.columns["copy_chunks"] <= 0 if "copy_chunks" in table.columns else moved >= 0  # copied in runs: no scale
-    bw_ops = tuple(k for k in BW_KEYS if ((table.op_type == k) & (moved > 0) & whole).sum() >= 2)
+    bw_ops = tuple(k for k in BW_KEYS if ((table.op_type == k) & (moved > 0) & ~copies_runs(table)).sum() >= 2)
     chunks = int((table.columns["copy_chunks"] > 0).sum()) >= 2 if "copy_chunks" in table.columns else False
     return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero, bw_ops, chunks)
 

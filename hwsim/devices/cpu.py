@@ -106,6 +106,13 @@ def copy_s(spec: CpuSpec, table: WorkTable) -> np.ndarray:
     return c["copy_chunks"] * spec.copy_chunk_s if "copy_chunks" in c else np.zeros(len(table))
 
 
+def copies_runs(table: WorkTable) -> np.ndarray:
+    """Per row: True where the op copies contiguous runs (``copy_chunks`` > 0): its bytes stream
+    at full bandwidth, so a strided ``op_bandwidth_scale`` does not apply."""
+    c = table.columns
+    return c["copy_chunks"] > 0 if "copy_chunks" in c else np.zeros(len(table), dtype=bool)
+
+
 def working_set_bytes(table: WorkTable) -> np.ndarray:
     """Bytes one execution of the op touches: (bytes_read + bytes_written) / repeat."""
     c = table.columns
@@ -278,7 +285,7 @@ def roof_parts(spec: CpuSpec, table: WorkTable, share: np.ndarray) -> tuple[np.n
     streamed = np.where(from_dram, 0.0, streamed_weight_bytes(spec, table))
     dram_bw = spec.mem_bw_bytes_per_s * spec.mem_efficiency
     memory = (moved - streamed) / bw + streamed / dram_bw
-    strided = c["copy_chunks"] <= 0 if "copy_chunks" in c else np.ones(len(table), dtype=bool)
+    strided = ~copies_runs(table)
     for op, scale in spec.op_bandwidth_scale.items():  # runs copied whole (copy_chunks) stream at full bandwidth
         memory = np.where((table.op_type == op) & strided, memory / scale, memory)
     return peak, compute, memory, np.where(from_dram, moved, streamed)

@@ -59,20 +59,20 @@ def layout_columns(nodes: Sequence[OpNode],
     for node in nodes:
         live = list(node.live_inputs) if not node.folded else []
         moved: list[TensorInfo] = []
+        reads_plain = False
         if node.domain in ("", "ai.onnx") and _enters(node, live):
             x = live[0]
-            plain.append(float(node.op_type == "Conv" and x.name not in blocked and x.shape[1] < BLOCK_CHANNELS))
+            reads_plain = node.op_type == "Conv" and x.name not in blocked and x.shape[1] < BLOCK_CHANNELS
             if x.name not in blocked and x.shape[1] >= BLOCK_CHANNELS:
                 moved.append(x)  # converted once; every later blocked op reading it shares the copy
                 blocked.add(x.name)
             blocked.update(t.name for t in node.outputs)
         elif node.domain in ("", "ai.onnx") and _keeps(node, live, blocked):
             blocked.update(t.name for t in node.outputs)
-            plain.append(0.0)
         else:
             moved = [t for t in live if t.name in blocked and t.name not in converted]
             converted.update(t.name for t in moved)
-            plain.append(0.0)
+        plain.append(float(reads_plain))
         back = [t for t in node.outputs if t.name in blocked and t.name in outputs]
         nbytes.append(float(sum(t.nbytes for t in moved + back)))
         nops.append(float(len(moved) + len(back)))
