@@ -20,13 +20,13 @@ Source: scipy.optimize.least_squares (trust-region reflective, bounded).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 import networkx as nx
 import numpy as np
 from scipy.optimize import least_squares
 
-from hwsim.config.devices import CacheLevel, CpuSpec, Efficiency
+from hwsim.config.devices import CacheLevel, ConvKey, CpuSpec, Efficiency
 from hwsim.devices.cpu import CpuModel, copies_runs, curve_keys, zero_work_rows
 from hwsim.devices.cpu import working_set_bytes as working_set
 from hwsim.ops.work import OpWork, WorkKind, WorkTable
@@ -42,8 +42,8 @@ BW_KEYS = ("Transpose", "Gather", "Concat")
 #: took 0.7 µs longer. Other keys share ``parallel_sync_s``: given their own, a few records let
 #: the fit trade a 45 µs fork/join against a zero half-time (Conv/grouped once did).
 SYNC_KEYS = ("Conv/nchw_input",)
-TAPS_FLOOR = 3.0
-DISPATCH_PRIOR = 0.05  # weight of the dispatch ≈ zero-work-dispatch residual (a 10× gap weighs like one 11 % miss)  # smallest starting half-work of the Conv/nchw_input curve (in taps c·r·r)
+TAPS_FLOOR = 3.0  # smallest starting half-work of the Conv/nchw_input curve (in taps c·r·r)
+DISPATCH_PRIOR = 0.05  # weight of the dispatch ≈ zero-work-dispatch residual (a 10× gap weighs like one 11 % miss)
 OP_KEYS = ("Conv/depthwise", "Conv/grouped", "Conv/narrow", "Conv/nchw_input", "Erf", "Tanh", "Sigmoid", "Softmax", "LSTM", "MatMulInteger", "LRN")
 
 
@@ -93,7 +93,7 @@ def layout_for(spec: CpuSpec, table: WorkTable) -> Layout:
     zero = bool((zero_work_rows(table) & (table.columns["repeat"] > 0)).any())
     moved = table.columns["bytes_read"] + table.columns["bytes_written"]
     bw_ops = tuple(k for k in BW_KEYS if ((table.op_type == k) & (moved > 0) & ~copies_runs(table)).sum() >= 2)
-    chunks = int((table.columns["copy_chunks"] > 0).sum()) >= 2 if "copy_chunks" in table.columns else False
+    chunks = int(copies_runs(table).sum()) >= 2
     return Layout(kinds, tuple(c.name for c in spec.caches), ops, zero, bw_ops, chunks)
 
 
@@ -118,8 +118,9 @@ def initial(spec: CpuSpec, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.n
     keys = list(layout.kinds) + list(layout.ops)
     curves = [spec.efficiency.get(k) for k in layout.kinds] + [spec.op_efficiency.get(k) for k in layout.ops]  # type: ignore[call-overload]
     for key, e in zip(keys, curves):
-        floor = TAPS_FLOOR if key == "Conv/nchw_input" else 1e3  # that curve's w counts taps per output, not FLOPs
-        e = e or Efficiency(peak_fraction=0.2, half_work_flops=30.0 if key == "Conv/nchw_input" else 1e5)
+        # the Conv/nchw_input curve's w counts taps per output, not FLOPs
+        floor, default = (TAPS_FLOOR, 30.0) if key == "Conv/nchw_input" else (1e3, 1e5)
+        e = e or Efficiency(peak_fraction=0.2, half_work_flops=default)
         x0 += [np.log(e.peak_fraction), np.log(max(e.half_work_flops, floor))]
         lo += [np.log(1e-4), np.log(1.0)]
         hi += [0.0, np.log(1e12)]
@@ -260,7 +261,7 @@ def _solver(layout: Layout, table: WorkTable, target: np.ndarray, lo: np.ndarray
 def _soft_l1(r: np.ndarray) -> np.ndarray:
     """scipy's soft_l1 loss at F_SCALE, halved as least_squares reports its cost."""
     z = (r / F_SCALE) ** 2
-    return 0.5 * F_SCALE ** 2 * 2.0 * (np.sqrt(1.0 + z) - 1.0)
+    return F_SCALE ** 2 * (np.sqrt(1.0 + z) - 1.0)  # ½ · f² · 2(√(1 + z) − 1)
 
 
 def fit_op_overheads(spec: CpuSpec, session_s: float, table: WorkTable, measured_s: np.ndarray) -> dict[str, float]:
@@ -304,7 +305,7 @@ def fit_parallel_fraction(spec: CpuSpec, session_s: float, table: WorkTable, mea
     64-channel one sped up 1.9×."""
     multi = threads > 1
     keys = curve_keys(table)
-    convs = tuple(k for k in ("Conv/narrow", "Conv/depthwise", "Conv/grouped", "Conv/nchw_input") if (multi & (keys == k)).sum() >= 2)
+    convs = tuple(k for k in get_args(ConvKey) if (multi & (keys == k)).sum() >= 2)
     kinds = tuple(WorkKind(k).label for k in sorted(set(table.kind[multi].tolist()))) + convs
     groups = [(int(t), threads == t) for t in sorted(set(threads[multi].tolist()))]
     n = len(kinds)

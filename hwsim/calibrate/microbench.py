@@ -192,7 +192,7 @@ class DriftGauge:
     project's VM slow spells last seconds to minutes and slow everything alike (an Unsqueeze
     chain and the gauge both took 1.5× in one), so a record whose best try has drift above
     :data:`DRIFT_LIMIT` was measured slow in every pass and is measured again when the gauge
-    reads fast (:func:`run_microbenchmarks`)."""
+    reads fast (:func:`spread_tries`)."""
 
     SIGNATURE = "MatMul:m=16,n=64,k=64,l=8:fp32"
 
@@ -250,7 +250,9 @@ def spread_tries(jobs: list, measure: Callable[[object], dict | str], passes: in
 
     def reading(job) -> float:
         t = threads_of(job)
-        return (gauges.get(t) or gauges.setdefault(t, DriftGauge(t))).sample()
+        if t not in gauges:
+            gauges[t] = DriftGauge(t)
+        return gauges[t].sample()
 
     def attempt(job, gauge_s: float) -> None:
         if isinstance(tries[job], list):

@@ -146,8 +146,8 @@ class CpuSpec(DeviceSpecBase):
                                    "CPU provider does on x86")
     dynamic_shapes: bool = Field(
         default=False, description="the runtime executes the shape computations (Shape, Gather, Unsqueeze, Concat of "
-                                   "dims) of graphs whose inputs have symbolic dims on every inference, at "
-                                   "zero_work_dispatch_s each (hwsim/ops/shape_ops.py); ONNX Runtime does")
+                                   "dims) of graphs whose inputs have symbolic dims on every inference, each at its op type's "
+                                   "op_overhead_s, else zero_work_dispatch_s (hwsim/ops/shape_ops.py); ONNX Runtime does")
     op_bandwidth_scale: dict[str, PositiveFloat] = Field(
         default_factory=dict, description="calibrated multiplier on the bandwidth one op type achieves: below 1 for "
                                           "strided access (a Transpose moving 4 MB ran at 11 GB/s where a Relu streams "

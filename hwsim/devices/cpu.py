@@ -312,7 +312,7 @@ def parallel_weight(spec: CpuSpec, table: WorkTable) -> np.ndarray | None:
     if not (tau > 0).any() or (spec.threads or spec.cores) <= 1:
         return None
     _, compute, memory, _ = roof_parts(spec, table, np.full(len(table), 1.0 / spec.cores))
-    r1 = np.maximum(compute, memory) / (np.maximum(table.columns["repeat"], 1.0) * serial_steps(table))
+    r1 = np.maximum(compute, memory) / parallel_sections(table)
     return r1 / (r1 + tau)
 
 
@@ -326,6 +326,12 @@ def serial_steps(table: WorkTable) -> np.ndarray:
     steps sped up 1.15× on 2 threads here, like the 5 µs GEMVs it is made of, not like a 42 µs GEMM."""
     rec = np.isin(table.op_type, RECURRENT)
     return np.where(rec, np.maximum(table.columns["gemm_batch"], 1.0), 1.0)
+
+
+def parallel_sections(table: WorkTable) -> np.ndarray:
+    """Per row: the sections the runtime forks and joins separately per inference: executions
+    (``repeat``) × :func:`serial_steps`."""
+    return np.maximum(table.columns["repeat"], 1.0) * serial_steps(table)
 
 
 def thread_share(spec: CpuSpec, table: WorkTable, weight: np.ndarray | None = None) -> np.ndarray:
@@ -342,11 +348,11 @@ def thread_share(spec: CpuSpec, table: WorkTable, weight: np.ndarray | None = No
 
 
 def sync_s(spec: CpuSpec, table: WorkTable, weight: np.ndarray | None) -> np.ndarray:
-    """Per row: ``q · sync × repeat × steps`` (:func:`serial_steps`; sync: ``parallel_sync_kind_s`` of
+    """Per row: ``q · sync × sections`` (:func:`parallel_sections`; sync: ``parallel_sync_kind_s`` of
     the row's kind or convolution key, else ``parallel_sync_s``), the fork/join an op spread over threads pays
     (q = :func:`parallel_weight`); 0 on one thread. Measured on this project's VM at 2 threads:
     a 1.7 µs LayerNormalization took 2.0 µs, a 2.1 µs 16-channel convolution 2.4 µs."""
     if weight is None:
         return np.zeros(len(table))
     sync = keyed_rows(table, spec.parallel_sync_kind_s, spec.parallel_sync_s)
-    return weight * sync * np.maximum(table.columns["repeat"], 1.0) * serial_steps(table)
+    return weight * sync * parallel_sections(table)

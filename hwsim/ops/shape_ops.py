@@ -13,8 +13,8 @@ whose file declared symbolic input dims; a repeat of an earlier such computation
 inputs and attributes) is merged, as ORT's common-subexpression elimination does, and a
 ``Cast`` to the type its input already has is dropped, as ORT's cast elimination does. Two
 layers' computations stay apart even when their values agree: ORT's CSE compares tensors, not
-values (a two-layer transformer runs Shape 2, Gather 6, Div 2, Unsqueeze 8, Concat 4). CPU models
-whose spec sets ``dynamic_shapes`` charge each one ``zero_work_dispatch_s``.
+values. CPU models whose spec sets ``dynamic_shapes`` charge each one its op type's
+``op_overhead_s`` where calibrated, else ``zero_work_dispatch_s`` (:func:`hwsim.devices.cpu.overhead_s`).
 """
 
 from __future__ import annotations
